@@ -1,0 +1,32 @@
+import { fileURLToPath } from "node:url"
+import { defineConfig } from "vitest/config"
+
+const src = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+
+/** Tests run from sources: workspace packages resolve to their `src/` entry points. */
+const alias = {
+  "@basiq-effect/core/node": src("./packages/core/src/node.ts"),
+  "@basiq-effect/core": src("./packages/core/src/index.ts"),
+  "@basiq-effect/connections": src("./packages/connections/src/index.ts"),
+  "@basiq-effect/testing": src("./packages/testing/src/index.ts")
+}
+
+const project = (name: string, dir: string) => ({
+  resolve: { alias },
+  test: {
+    name,
+    include: [`${dir}/test/**/*.test.ts`],
+    testTimeout: 30_000
+  }
+})
+
+export default defineConfig({
+  test: {
+    projects: [
+      project("core", "packages/core"),
+      project("connections", "packages/connections"),
+      project("testing", "packages/testing"),
+      project("examples", "examples")
+    ]
+  }
+})
