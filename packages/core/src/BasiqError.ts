@@ -179,7 +179,9 @@ export class BasiqRateLimitError extends Schema.TaggedError<BasiqRateLimitError>
 }) {
   override get message(): string {
     const base = describe(this)
-    return this.retryAfter === undefined ? base : `${base} (retry after ${Math.ceil(Duration.toSeconds(this.retryAfter))} s)`
+    return this.retryAfter === undefined
+      ? base
+      : `${base} (retry after ${Math.ceil(Duration.toSeconds(this.retryAfter))} s)`
   }
 }
 

@@ -1,4 +1,40 @@
 /**
  * @since 0.1.0
  */
+export * as BasiqAuth from "./BasiqAuth.js"
+/**
+ * @since 0.1.0
+ */
+export * as BasiqClient from "./BasiqClient.js"
+/**
+ * @since 0.1.0
+ */
+export * as BasiqConfig from "./BasiqConfig.js"
+/**
+ * @since 0.1.0
+ */
 export * as BasiqError from "./BasiqError.js"
+/**
+ * Every error class, by name, for `instanceof` and `catchTag` users.
+ *
+ * @since 0.1.0
+ */
+export {
+  BasiqAuthenticationError,
+  BasiqBadRequestError,
+  BasiqConfigError,
+  BasiqDecodeError,
+  BasiqForbiddenError,
+  BasiqInvalidRequestError,
+  BasiqNotFoundError,
+  BasiqRateLimitError,
+  BasiqServerError,
+  BasiqTransportError,
+  BasiqUnauthorizedError,
+  BasiqUnexpectedStatusError,
+  BasiqUnsupportedMediaTypeError
+} from "./BasiqError.js"
+/**
+ * @since 0.1.0
+ */
+export * as BasiqRetry from "./BasiqRetry.js"

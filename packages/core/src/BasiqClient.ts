@@ -1,0 +1,423 @@
+/**
+ * The one request pipeline every Basiq operation uses: base URL, JSON accept, user agent, bearer
+ * token (re-authenticating once on an expired or rejected token), per-attempt timeout, error
+ * mapping, decoding, retries and a span.
+ *
+ * Endpoint modules *declare* an operation and get a function returning an Effect:
+ *
+ * ```ts
+ * const getConnection = client.operation({
+ *   name: "getConnection",
+ *   span: "basiq.connections.getConnection",
+ *   method: "GET",
+ *   path: "/users/{userId}/connections/{connectionId}",
+ *   success: BasiqClient.json(Connection),
+ *   idempotent: true
+ * })
+ * getConnection({ params: { userId, connectionId } })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Clock, Context, Effect, Either, Layer, Option, type ParseResult, Redacted, Schema } from "effect"
+import { layer as authLayer, BasiqAuth } from "./BasiqAuth.js"
+import { BasiqConfig, type Resolved } from "./BasiqConfig.js"
+import * as BasiqError from "./BasiqError.js"
+import * as BasiqRetry from "./BasiqRetry.js"
+import * as Engine from "./internal/engine.js"
+
+/**
+ * The names of the `{param}`s of a path template.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type PathParams<P extends string> = P extends `${string}{${infer Name}}${infer Rest}`
+  ? Name | PathParams<Rest>
+  : never
+
+/**
+ * How a successful response is read: a JSON body decoded by a schema, or no content.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Success<A, E extends BasiqError.BasiqDecodeError> {
+  readonly _tag: "Json" | "NoContent"
+  /** Decodes the parsed JSON body (not called for `NoContent`). */
+  readonly decode: (body: unknown, status: number) => Either.Either<A, ParseResult.ParseIssue>
+  /** Phantom: the decode error this success adds to the error channel. */
+  readonly _E?: (_: never) => E
+}
+
+/**
+ * A JSON body decoded with `schema` (compiled once, at declaration).
+ *
+ * @since 0.1.0
+ * @category success
+ */
+export const json = <A, I>(schema: Schema.Schema<A, I, never>): Success<A, BasiqError.BasiqDecodeError> => {
+  const decode = Schema.decodeUnknownEither(schema)
+  return {
+    _tag: "Json",
+    decode: (body) => Either.mapLeft(decode(body), (e) => e.issue)
+  }
+}
+
+/**
+ * A JSON body decoded with `schema`, returned with the response status (e.g. to tell Basiq's
+ * 200 "already running" from 202 "started").
+ *
+ * @since 0.1.0
+ * @category success
+ */
+export const jsonWithStatus = <A, I>(
+  schema: Schema.Schema<A, I, never>
+): Success<{ readonly status: number; readonly body: A }, BasiqError.BasiqDecodeError> => {
+  const decode = Schema.decodeUnknownEither(schema)
+  return {
+    _tag: "Json",
+    decode: (body, status) =>
+      Either.match(decode(body), {
+        onLeft: (e) => Either.left(e.issue),
+        onRight: (a) => Either.right({ status, body: a })
+      })
+  }
+}
+
+/**
+ * No body is read (e.g. 204 from a delete).
+ *
+ * @since 0.1.0
+ * @category success
+ */
+export const noContent: Success<void, never> = {
+  _tag: "NoContent",
+  decode: () => Either.right(undefined)
+}
+
+/**
+ * The declaration of an operation.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OperationSpec<Path extends string, A, E extends BasiqError.BasiqDecodeError, B, BI> {
+  /** The operation's name, e.g. `getConnection`. */
+  readonly name: string
+  /** The span name, e.g. `basiq.connections.getConnection`. */
+  readonly span: string
+  readonly method: BasiqError.Method
+  /** The path template, e.g. `/users/{userId}/connections/{connectionId}`. */
+  readonly path: Path
+  /** Idempotent operations retry more failures (see `BasiqRetry`). */
+  readonly idempotent: boolean
+  readonly success: Success<A, E>
+  /** The request body schema: its encoded side is sent as JSON; encode failures name the fields. */
+  readonly body?: Schema.Schema<B, BI, never> | undefined
+}
+
+/**
+ * The input of a declared operation.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OperationInput<Path extends string, B> {
+  readonly params: { readonly [K in PathParams<Path>]: string }
+  readonly query?: Readonly<Record<string, string | undefined>> | undefined
+  readonly body?: B | undefined
+}
+
+/**
+ * A declared operation.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Operation<Path extends string, A, E extends BasiqError.BasiqDecodeError, B> = (
+  input: OperationInput<Path, B>
+) => Effect.Effect<A, E | BasiqError.RequestFailure>
+
+/**
+ * The client service.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  readonly config: Resolved
+  /** Declares an operation; the work of preparing it (path, headers, decoders) is done here, once. */
+  readonly operation: <Path extends string, A, E extends BasiqError.BasiqDecodeError, B = never, BI = never>(
+    spec: OperationSpec<Path, A, E, B, BI>
+  ) => Operation<Path, A, E, B>
+  /** A `CLIENT_ACCESS` token bound to a user (for the consent UI and MFA answers). */
+  readonly clientToken: (
+    userId: string
+  ) => Effect.Effect<
+    Redacted.Redacted<string>,
+    BasiqError.BasiqAuthenticationError | BasiqError.BasiqInvalidRequestError
+  >
+  /** Runs an effect with the `CLIENT_ACCESS` token of a user instead of the server token. */
+  readonly withClientToken: (
+    userId: string
+  ) => <A, E, R>(
+    self: Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E | BasiqError.BasiqAuthenticationError | BasiqError.BasiqInvalidRequestError, R>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class BasiqClient extends Context.Tag("@basiq-effect/core/BasiqClient")<BasiqClient, Service>() {}
+
+type Segment = { readonly literal: string } | { readonly param: string }
+
+const parseTemplate = (path: string): ReadonlyArray<Segment> => {
+  const segments: Array<Segment> = []
+  const re = /\{([^}]+)\}/g
+  let last = 0
+  for (let m = re.exec(path); m !== null; m = re.exec(path)) {
+    if (m.index > last) segments.push({ literal: path.slice(last, m.index) })
+    segments.push({ param: m[1]! })
+    last = m.index + m[0].length
+  }
+  if (last < path.length) segments.push({ literal: path.slice(last) })
+  return segments
+}
+
+/** A fixed token overriding the server token for one call (the MFA answer's `CLIENT_ACCESS`). */
+const clientTokenOverride = Context.GenericTag<
+  "@basiq-effect/core/BasiqClient/TokenOverride",
+  Redacted.Redacted<string>
+>("@basiq-effect/core/BasiqClient/TokenOverride")
+
+/**
+ * Builds the client.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpClient.HttpClient> = Effect.gen(
+  function* () {
+    const config = yield* BasiqConfig
+    const auth = yield* BasiqAuth
+    const http = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.withTracerPropagation(false),
+      HttpClient.withTracerDisabledWhen(() => true)
+    )
+    const schedules = {
+      idempotent: Engine.retrySchedule(config.retry, true),
+      nonIdempotent: Engine.retrySchedule(config.retry, false)
+    }
+    const baseHeaders = {
+      accept: "application/json",
+      "user-agent": config.userAgent
+    }
+
+    const operation = <Path extends string, A, E extends BasiqError.BasiqDecodeError, B = never, BI = never>(
+      spec: OperationSpec<Path, A, E, B, BI>
+    ): Operation<Path, A, E, B> => {
+      const ctx: Engine.RequestContext = { method: spec.method, route: spec.path, idempotent: spec.idempotent }
+      const segments = parseTemplate(spec.path)
+      const prefix = config.baseUrl
+      const template = HttpClientRequest.make(spec.method)(prefix).pipe(HttpClientRequest.setHeaders(baseHeaders))
+      const encodeBody = spec.body === undefined ? undefined : Schema.encodeEither(spec.body)
+      const defaultSchedule = spec.idempotent ? schedules.idempotent : schedules.nonIdempotent
+      const success = spec.success
+      const spanOptions = {
+        kind: "client" as const,
+        captureStackTrace: false,
+        attributes: { "basiq.operation": spec.name, "basiq.route": spec.path, "http.request.method": spec.method }
+      }
+
+      const invalid = (reason: string, fields: ReadonlyArray<string>) =>
+        Effect.fail(new BasiqError.BasiqInvalidRequestError({ reason, fields, method: spec.method, route: spec.path }))
+
+      const readResponse = (
+        response: HttpClientResponse.HttpClientResponse,
+        attempts: number
+      ): Effect.Effect<A, E | BasiqError.RequestFailure> => {
+        const status = response.status
+        if (status >= 200 && status < 300) {
+          if (success._tag === "NoContent") return Effect.succeed(undefined as A)
+          return Effect.flatMap(
+            Effect.mapError(response.text, (cause) => Engine.bodyError(ctx, attempts, cause)),
+            (text) => {
+              let body: unknown
+              try {
+                body = JSON.parse(text)
+              } catch {
+                return Effect.fail(
+                  new BasiqError.BasiqDecodeError({
+                    method: spec.method,
+                    route: spec.path,
+                    attempts,
+                    status,
+                    at: "",
+                    expected: "a JSON body"
+                  }) as E
+                )
+              }
+              const decoded = success.decode(body, status)
+              if (Either.isRight(decoded)) return Effect.succeed(decoded.right)
+              const { at, expected } = Engine.issueLocation(decoded.left)
+              return Effect.fail(
+                new BasiqError.BasiqDecodeError({
+                  method: spec.method,
+                  route: spec.path,
+                  attempts,
+                  status,
+                  at,
+                  expected
+                }) as E
+              )
+            }
+          )
+        }
+        return Effect.flatMap(
+          Effect.zip(
+            Effect.orElseSucceed(response.text, () => ""),
+            Clock.currentTimeMillis
+          ),
+          ([text, now]) =>
+            Effect.fail(
+              Engine.statusError(
+                ctx,
+                attempts,
+                status,
+                Engine.parseEnvelope(text),
+                Engine.parseRetryAfter(response.headers["retry-after"], now)
+              )
+            )
+        )
+      }
+
+      return (input) => {
+        // Validate and build the request before any I/O.
+        let url = prefix
+        const params = input.params as Readonly<Record<string, unknown>>
+        const badFields: Array<string> = []
+        let reason = ""
+        for (const segment of segments) {
+          if ("literal" in segment) {
+            url += segment.literal
+            continue
+          }
+          const value = params[segment.param]
+          const problem = Engine.checkPathParam(value)
+          if (problem !== undefined) {
+            badFields.push(segment.param)
+            reason = reason === "" ? `${segment.param} ${problem}` : `${reason}; ${segment.param} ${problem}`
+            continue
+          }
+          url += encodeURIComponent(value as string)
+        }
+        if (badFields.length > 0) return invalid(reason, badFields)
+        let request = HttpClientRequest.setUrl(template, url)
+        if (input.query !== undefined) {
+          for (const key in input.query) {
+            const value = input.query[key]
+            if (value !== undefined) request = HttpClientRequest.setUrlParam(request, key, value)
+          }
+        }
+        if (encodeBody !== undefined) {
+          if (input.body === undefined) return invalid("a request body is required", ["body"])
+          const encoded = encodeBody(input.body)
+          if (Either.isLeft(encoded)) {
+            return invalid("the request body is invalid", Engine.issuePaths(encoded.left.issue))
+          }
+          request = HttpClientRequest.bodyUnsafeJson(request, encoded.right)
+        }
+        const finalRequest = request
+
+        return Effect.suspend(() => {
+          let attempts = 0
+          let lastStatus: number | undefined
+          const send = (token: Redacted.Redacted<string>): Effect.Effect<A, E | BasiqError.RequestFailure> =>
+            Effect.suspend(() => {
+              attempts++
+              const n = attempts
+              return http
+                .execute(HttpClientRequest.setHeader(finalRequest, "authorization", `Bearer ${Redacted.value(token)}`))
+                .pipe(
+                  Effect.mapError((e) => Engine.transportError(ctx, n, e)),
+                  Effect.flatMap((response) => {
+                    lastStatus = response.status
+                    return readResponse(response, n)
+                  }),
+                  Effect.timeoutFail({
+                    duration: config.timeout,
+                    onTimeout: () => Engine.timeoutError(ctx, n, config.timeout)
+                  })
+                )
+            })
+          const attempt: Effect.Effect<A, E | BasiqError.RequestFailure> = Effect.flatMap(
+            Effect.serviceOption(clientTokenOverride),
+            (override) =>
+              Option.isSome(override)
+                ? send(override.value)
+                : Effect.flatMap(auth.token, (token) =>
+                    Effect.catchIf(send(token), Engine.isTokenRejected, () =>
+                      auth.invalidate(token).pipe(Effect.zipRight(auth.token), Effect.flatMap(send))
+                    )
+                  )
+          )
+          return Effect.flatMap(BasiqRetry.currentPolicy, (override) =>
+            Effect.retry(
+              attempt,
+              Option.isSome(override) ? Engine.retrySchedule(override.value, spec.idempotent) : defaultSchedule
+            )
+          ).pipe(
+            Effect.onExit(() =>
+              Effect.annotateCurrentSpan({
+                "basiq.attempts": attempts,
+                ...(lastStatus === undefined ? {} : { "http.response.status_code": lastStatus })
+              })
+            ),
+            Effect.tapError((e) => {
+              const correlationId = (e as { readonly correlationId?: unknown }).correlationId
+              return typeof correlationId === "string"
+                ? Effect.annotateCurrentSpan("basiq.correlation_id", correlationId)
+                : Effect.void
+            }),
+            Effect.withSpan(spec.span, spanOptions)
+          )
+        })
+      }
+    }
+
+    const withClientToken =
+      (userId: string) =>
+      <A2, E2, R2>(self: Effect.Effect<A2, E2, R2>) =>
+        Effect.flatMap(auth.clientToken(userId), (token) => Effect.provideService(self, clientTokenOverride, token))
+
+    return BasiqClient.of({ config, operation, clientToken: auth.clientToken, withClientToken })
+  }
+)
+
+/**
+ * The client layer (requires the config, the auth service and an `HttpClient`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<BasiqClient, never, BasiqConfig | BasiqAuth | HttpClient.HttpClient> = Layer.effect(
+  BasiqClient,
+  make
+)
+
+/**
+ * Config, auth and client over a caller-provided `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFrom = <E>(
+  config: Layer.Layer<BasiqConfig, E>
+): Layer.Layer<BasiqClient | BasiqAuth | BasiqConfig, E, HttpClient.HttpClient> =>
+  layer.pipe(Layer.provideMerge(authLayer), Layer.provideMerge(config))
