@@ -417,7 +417,7 @@ export const layer: Layer.Layer<BasiqClient, never, BasiqConfig | BasiqAuth | Ht
  * @since 0.1.0
  * @category layers
  */
-export const layerFrom = <E>(
-  config: Layer.Layer<BasiqConfig, E>
-): Layer.Layer<BasiqClient | BasiqAuth | BasiqConfig, E, HttpClient.HttpClient> =>
+export const layerFrom = <E, R>(
+  config: Layer.Layer<BasiqConfig, E, R>
+): Layer.Layer<BasiqClient | BasiqAuth | BasiqConfig, E, HttpClient.HttpClient | R> =>
   layer.pipe(Layer.provideMerge(authLayer), Layer.provideMerge(config))

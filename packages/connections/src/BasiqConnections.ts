@@ -1,0 +1,80 @@
+/**
+ * All-in-one layers: `Connections` and `Jobs` with config, auth and the client pipeline wired.
+ *
+ * ```ts
+ * const program = Effect.gen(function* () {
+ *   const connections = yield* Connections.Connections
+ *   return yield* connections.getConnections(userId)
+ * }).pipe(Effect.provide(BasiqConnections.layer({ apiKey })))
+ * ```
+ *
+ * @since 0.1.0
+ */
+
+import { type BasiqAuth, BasiqClient, BasiqConfig, type BasiqError } from "@basiq-effect/core"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { type Config, Layer } from "effect"
+import type { ConfigError } from "effect/ConfigError"
+import * as Connections from "./Connections.js"
+import * as Jobs from "./Jobs.js"
+
+/**
+ * What the all-in-one layers provide: the two services, and the core client, auth and config
+ * (for `clientToken` and custom operations).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Services =
+  | Connections.Connections
+  | Jobs.Jobs
+  | BasiqClient.BasiqClient
+  | BasiqAuth.BasiqAuth
+  | BasiqConfig.BasiqConfig
+
+const apis = Layer.merge(Connections.layer, Jobs.layer)
+
+/**
+ * `Connections` and `Jobs` (and the core services) from a config layer, leaving
+ * `HttpClient.HttpClient` to the caller.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFromConfig = <E, R>(
+  config: Layer.Layer<BasiqConfig.BasiqConfig, E, R>
+): Layer.Layer<Services, E, HttpClient.HttpClient | R> => Layer.provideMerge(apis, BasiqClient.layerFrom(config))
+
+/**
+ * The same as {@link layer}, leaving `HttpClient.HttpClient` to the caller (e.g.
+ * `InMemoryBasiq.layer()` in tests, or another transport).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWithoutHttpClient = (
+  options: BasiqConfig.Options
+): Layer.Layer<Services, BasiqError.BasiqConfigError, HttpClient.HttpClient> =>
+  layerFromConfig(BasiqConfig.layer(options))
+
+/**
+ * `Connections` and `Jobs` over `fetch`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: BasiqConfig.Options): Layer.Layer<Services, BasiqError.BasiqConfigError> =>
+  Layer.provide(layerWithoutHttpClient(options), FetchHttpClient.layer)
+
+/**
+ * `Connections` and `Jobs` over `fetch`, configured from Effect `Config` (by default
+ * `BASIQ_API_KEY`, `BASIQ_BASE_URL`, `BASIQ_API_VERSION`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config?: Config.Config.Wrap<BasiqConfig.Options>
+): Layer.Layer<Services, BasiqError.BasiqConfigError | ConfigError> =>
+  Layer.provide(layerFromConfig(BasiqConfig.layerConfig(config)), FetchHttpClient.layer)

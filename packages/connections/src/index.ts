@@ -1,0 +1,67 @@
+/**
+ * @since 0.1.0
+ */
+
+/**
+ * Every error class, by name, so `instanceof` works without importing core.
+ *
+ * @since 0.1.0
+ */
+export {
+  BasiqAuthenticationError,
+  BasiqBadRequestError,
+  BasiqConfigError,
+  BasiqDecodeError,
+  BasiqForbiddenError,
+  BasiqInvalidRequestError,
+  BasiqNotFoundError,
+  BasiqRateLimitError,
+  BasiqServerError,
+  BasiqTransportError,
+  BasiqUnauthorizedError,
+  BasiqUnexpectedStatusError,
+  BasiqUnsupportedMediaTypeError
+} from "@basiq-effect/core"
+export * as BasiqConnections from "./BasiqConnections.js"
+/**
+ * @since 0.1.0
+ */
+export * as ConnectionFilter from "./ConnectionFilter.js"
+/**
+ * @since 0.1.0
+ */
+export * as ConnectionSchemas from "./ConnectionSchemas.js"
+/**
+ * @since 0.1.0
+ */
+export * as Connections from "./Connections.js"
+/**
+ * @since 0.1.0
+ */
+export * as ConnectionsClient from "./ConnectionsClient.js"
+/**
+ * The promise facade, by name (promise users never touch namespaces).
+ *
+ * @since 0.1.0
+ */
+export { createConnectionsClient } from "./ConnectionsClient.js"
+/**
+ * @since 0.1.0
+ */
+export * as ConnectionsTest from "./ConnectionsTest.js"
+/**
+ * @since 0.1.0
+ */
+export * as JobError from "./JobError.js"
+/**
+ * @since 0.1.0
+ */
+export { BasiqJobFailedError, BasiqJobTimeoutError, BasiqMfaRequiredError } from "./JobError.js"
+/**
+ * @since 0.1.0
+ */
+export * as JobSchemas from "./JobSchemas.js"
+/**
+ * @since 0.1.0
+ */
+export * as Jobs from "./Jobs.js"
