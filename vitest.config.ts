@@ -8,7 +8,8 @@ const alias = {
   "@basiq-effect/core/node": src("./packages/core/src/node.ts"),
   "@basiq-effect/core": src("./packages/core/src/index.ts"),
   "@basiq-effect/connections": src("./packages/connections/src/index.ts"),
-  "@basiq-effect/testing": src("./packages/testing/src/index.ts")
+  "@basiq-effect/testing": src("./packages/testing/src/index.ts"),
+  "#transport": src("./packages/connections/src/internal/transport.node.ts")
 }
 
 const project = (name: string, dir: string) => ({

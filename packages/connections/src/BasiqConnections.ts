@@ -12,12 +12,12 @@
  */
 
 import { type BasiqAuth, BasiqClient, BasiqConfig, type BasiqError } from "@basiq-effect/core"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { type Config, Layer } from "effect"
 import type { ConfigError } from "effect/ConfigError"
 import * as Connections from "./Connections.js"
 import * as Jobs from "./Jobs.js"
+import { defaultTransport } from "#transport"
 
 /**
  * What the all-in-one layers provide: the two services, and the core client, auth and config
@@ -59,16 +59,18 @@ export const layerWithoutHttpClient = (
   layerFromConfig(BasiqConfig.layer(options))
 
 /**
- * `Connections` and `Jobs` over `fetch`.
+ * `Connections` and `Jobs` over the default transport: undici's keep-alive pool on Node.js
+ * (`@basiq-effect/core/node`), `fetch` elsewhere (chosen by the package's `#transport` import
+ * condition, so browser bundles never contain undici).
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (options: BasiqConfig.Options): Layer.Layer<Services, BasiqError.BasiqConfigError> =>
-  Layer.provide(layerWithoutHttpClient(options), FetchHttpClient.layer)
+  Layer.provide(layerWithoutHttpClient(options), defaultTransport)
 
 /**
- * `Connections` and `Jobs` over `fetch`, configured from Effect `Config` (by default
+ * `Connections` and `Jobs` over the default transport, configured from Effect `Config` (by default
  * `BASIQ_API_KEY`, `BASIQ_BASE_URL`, `BASIQ_API_VERSION`).
  *
  * @since 0.1.0
@@ -77,4 +79,4 @@ export const layer = (options: BasiqConfig.Options): Layer.Layer<Services, Basiq
 export const layerConfig = (
   config?: Config.Config.Wrap<BasiqConfig.Options>
 ): Layer.Layer<Services, BasiqError.BasiqConfigError | ConfigError> =>
-  Layer.provide(layerFromConfig(BasiqConfig.layerConfig(config)), FetchHttpClient.layer)
+  Layer.provide(layerFromConfig(BasiqConfig.layerConfig(config)), defaultTransport)

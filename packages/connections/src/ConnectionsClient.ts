@@ -19,7 +19,6 @@
  */
 
 import { BasiqClient, BasiqConfig } from "@basiq-effect/core"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { Cause, type Duration, Effect, Either, Exit, Layer, ManagedRuntime, Redacted, type Schedule } from "effect"
 import * as BasiqConnections from "./BasiqConnections.js"
@@ -28,6 +27,7 @@ import * as ConnectionSchemas from "./ConnectionSchemas.js"
 import * as Connections from "./Connections.js"
 import type * as JobSchemas from "./JobSchemas.js"
 import * as Jobs from "./Jobs.js"
+import { defaultTransport } from "#transport"
 
 /**
  * Options of {@link createConnectionsClient}: those of `BasiqConfig.layer`, plus an optional
@@ -37,7 +37,7 @@ import * as Jobs from "./Jobs.js"
  * @category models
  */
 export interface Options extends BasiqConfig.Options {
-  /** The transport (default: `fetch`). */
+  /** The transport (default: undici's keep-alive pool on Node.js, `fetch` elsewhere). */
   readonly httpClient?: Layer.Layer<HttpClient.HttpClient> | undefined
 }
 
@@ -158,7 +158,7 @@ const callback = <A>(f: () => A | Promise<A>): Effect.Effect<A, CallbackError> =
 export const createConnectionsClient = (options: Options): ConnectionsClient => {
   const config = BasiqConfig.validate(options)
   if (Either.isLeft(config)) throw config.left
-  const transport = options.httpClient ?? FetchHttpClient.layer
+  const transport = options.httpClient ?? defaultTransport
   const runtime = ManagedRuntime.make(
     Layer.provide(BasiqConnections.layerFromConfig(Layer.succeed(BasiqConfig.BasiqConfig, config.right)), transport)
   )

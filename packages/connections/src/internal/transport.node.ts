@@ -1,0 +1,14 @@
+/**
+ * The default transport on Node.js: undici's keep-alive pool (see `@basiq-effect/core/node`).
+ *
+ * @internal
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { UndiciHttpClient } from "@basiq-effect/core/node"
+import type { Layer } from "effect"
+
+/** @internal */
+export const defaultTransport: Layer.Layer<HttpClient.HttpClient> = UndiciHttpClient.layer
+
+/** @internal */
+export const transportName = "undici"
