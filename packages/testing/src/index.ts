@@ -1,0 +1,1 @@
+export * as InMemoryBasiq from "./InMemoryBasiq.js"

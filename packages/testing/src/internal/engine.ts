@@ -1,0 +1,254 @@
+/**
+ * The fake as one engine: journal, faults and routes, run on the runtime it was built in. The
+ * in-memory `fetch` and the HTTP server both translate its outcomes into their transport.
+ *
+ * @internal
+ */
+import { HttpApp, HttpMiddleware } from "@effect/platform"
+import { Clock, Duration, Effect, Ref, Runtime } from "effect"
+import type { AccountSeed, Fault, InMemoryBasiq, JournalEntry, LayerOptions } from "../InMemoryBasiq.js"
+import * as Errors from "./errors.js"
+import * as Model from "./model.js"
+import * as Routes from "./routes.js"
+import * as Sandbox from "./sandbox.js"
+
+/** A request as the transport received it. */
+export interface Incoming {
+  readonly method: string
+  readonly url: URL
+  readonly headers: Headers
+  readonly body: Uint8Array<ArrayBuffer>
+}
+
+/** A complete response. */
+export interface Answer {
+  readonly status: number
+  readonly headers: Headers
+  readonly body: Uint8Array
+}
+
+/** What the transport must do with a request. */
+export type Outcome =
+  | { readonly _tag: "Respond"; readonly answer: Answer }
+  | { readonly _tag: "Reset"; readonly applied: boolean }
+  | { readonly _tag: "Truncate"; readonly answer: Answer }
+
+export interface Engine {
+  readonly control: InMemoryBasiq.Service
+  readonly dispatch: (incoming: Incoming, signal: AbortSignal) => Promise<Outcome>
+}
+
+interface Rule {
+  readonly method: string | undefined
+  readonly path: string | RegExp | undefined
+  readonly remaining: number
+  readonly fault: Fault
+}
+
+const REDACTED = "<redacted>"
+const secrets: ReadonlySet<string> = new Set([
+  "loginId",
+  "password",
+  "securityCode",
+  "secondaryLoginId",
+  "mfa-response",
+  "userToken"
+])
+
+const redact = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(redact)
+  if (typeof value !== "object" || value === null) return value
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, secrets.has(k) ? REDACTED : redact(v)]))
+}
+
+const parseJson = (text: string): { readonly value: unknown } | undefined => {
+  try {
+    return { value: JSON.parse(text) }
+  } catch {
+    return undefined
+  }
+}
+
+/** The body as the journal keeps it: parsed JSON or form with credentials redacted; other text redacted whole. */
+const journalBody = (headers: Headers, bytes: Uint8Array): unknown => {
+  if (bytes.length === 0) return undefined
+  const text = new TextDecoder().decode(bytes)
+  const json = parseJson(text)
+  if (json !== undefined) return redact(json.value)
+  if (Routes.mediaType(headers.get("content-type")) === "application/x-www-form-urlencoded") {
+    return redact(Object.fromEntries(new URLSearchParams(text).entries()))
+  }
+  return REDACTED
+}
+
+const journalEntry = (incoming: Incoming): JournalEntry => {
+  const headers: Record<string, string> = {}
+  incoming.headers.forEach((value, key) => {
+    headers[key] = key === "authorization" ? REDACTED : value
+  })
+  return {
+    method: incoming.method.toUpperCase(),
+    path: incoming.url.pathname,
+    query: Object.fromEntries(incoming.url.searchParams.entries()),
+    headers,
+    body: journalBody(incoming.headers, incoming.body)
+  }
+}
+
+const encoder = new TextEncoder()
+
+const statusAnswer = (fault: Extract<Fault, { readonly _tag: "Status" }>): Answer => {
+  const headers = new Headers()
+  let body: Uint8Array = new Uint8Array()
+  if (fault.body === undefined) {
+    if (fault.status >= 400) {
+      body = encoder.encode(JSON.stringify(Errors.envelope([Errors.defaultItem(fault.status)])))
+      headers.set("content-type", "application/json")
+    }
+  } else if (typeof fault.body === "string") {
+    body = encoder.encode(fault.body)
+    headers.set("content-type", "text/plain; charset=utf-8")
+  } else {
+    body = encoder.encode(JSON.stringify(fault.body))
+    headers.set("content-type", "application/json")
+  }
+  if (fault.contentType !== undefined) headers.set("content-type", fault.contentType)
+  if (fault.retryAfter !== undefined) headers.set("retry-after", String(fault.retryAfter))
+  return { status: fault.status, headers, body }
+}
+
+const noBody = (method: string) => method === "GET" || method === "HEAD"
+
+/** Builds a fresh fake: its state, routes and controls. Runs on the runtime (and `Clock`) of the caller. */
+export const make = (options: LayerOptions, origin: string): Effect.Effect<Engine> =>
+  Effect.gen(function* () {
+    const stepMs = Duration.toMillis(Duration.decode(options.stepDuration ?? "1 second"))
+    const journalSize = options.journal === false ? 0 : Math.max(0, Math.floor(options.journal ?? 1000))
+    const state = yield* Ref.make(Model.emptyState)
+    const faults = yield* Ref.make<ReadonlyArray<Rule>>([])
+    const journal = yield* Ref.make<ReadonlyArray<JournalEntry>>([])
+    const apiKeys = options.apiKeys === undefined ? undefined : new Set(options.apiKeys)
+    const runtime = yield* Effect.runtime<never>().pipe(HttpMiddleware.withTracerDisabledWhenEffect(() => true))
+    const handler = HttpApp.toWebHandlerRuntime(runtime)(Routes.make({ state, stepMs, apiKeys, origin }))
+    const run = Runtime.runPromise(runtime)
+
+    const record = (incoming: Incoming) =>
+      journalSize === 0
+        ? Effect.void
+        : Ref.update(journal, (entries) => [
+            ...entries.slice(Math.max(0, entries.length - journalSize + 1)),
+            journalEntry(incoming)
+          ])
+
+    const takeFault = (method: string, path: string) =>
+      Ref.modify(faults, (rules): readonly [Fault | undefined, ReadonlyArray<Rule>] => {
+        const index = rules.findIndex(
+          (rule) =>
+            (rule.method === undefined || rule.method.toUpperCase() === method.toUpperCase()) &&
+            (rule.path === undefined ||
+              (typeof rule.path === "string" ? rule.path === path : path.search(rule.path) >= 0))
+        )
+        const rule = rules[index]
+        if (rule === undefined) return [undefined, rules]
+        const rest =
+          rule.remaining <= 1
+            ? rules.filter((_, i) => i !== index)
+            : rules.map((r, i) => (i === index ? { ...r, remaining: r.remaining - 1 } : r))
+        return [rule.fault, rest]
+      })
+
+    const apply = (incoming: Incoming) =>
+      Effect.promise((signal) =>
+        handler(
+          new Request(incoming.url, {
+            method: incoming.method,
+            headers: incoming.headers,
+            ...(noBody(incoming.method.toUpperCase()) || incoming.body.length === 0 ? {} : { body: incoming.body }),
+            signal
+          })
+        )
+      ).pipe(
+        Effect.flatMap((response) =>
+          Effect.promise(
+            async (): Promise<Answer> => ({
+              status: response.status,
+              headers: response.headers,
+              body: new Uint8Array(await response.arrayBuffer())
+            })
+          )
+        )
+      )
+
+    const dispatch = (incoming: Incoming) =>
+      Effect.gen(function* () {
+        yield* record(incoming)
+        const fault = yield* takeFault(incoming.method, incoming.url.pathname)
+        switch (fault?._tag) {
+          case undefined:
+            return { _tag: "Respond", answer: yield* apply(incoming) } as const
+          case "Status":
+            return { _tag: "Respond", answer: statusAnswer(fault) } as const
+          case "Delay":
+            yield* Effect.sleep(fault.duration)
+            return { _tag: "Respond", answer: yield* apply(incoming) } as const
+          case "ResetBeforeApply":
+            return { _tag: "Reset", applied: false } as const
+          case "ResetAfterApply":
+            yield* apply(incoming)
+            return { _tag: "Reset", applied: true } as const
+          case "Truncate":
+            return { _tag: "Truncate", answer: yield* apply(incoming) } as const
+        }
+      })
+
+    const control: InMemoryBasiq.Service = {
+      createUser: (userOptions) =>
+        Effect.gen(function* () {
+          const user = Routes.newUser(userOptions?.email, userOptions?.mobile)
+          yield* Ref.update(state, (s) => ({ ...s, users: Model.put(s.users, user.id, user) }))
+          return Model.userWire(origin, user)
+        }),
+      seedConnection: (seed) =>
+        Effect.gen(function* () {
+          const s = yield* Ref.get(state)
+          if (!s.users.has(seed.userId)) return yield* Effect.dieMessage(`seedConnection: unknown user ${seed.userId}`)
+          const t = yield* Clock.currentTimeMillis
+          const seeds: ReadonlyArray<AccountSeed> = seed.accounts ?? Sandbox.defaultAccounts
+          const connection: Model.ConnectionRecord = {
+            id: Model.newId(),
+            userId: seed.userId,
+            institutionId: seed.institutionId ?? Sandbox.HOOLI,
+            createdAt: t,
+            credentials: undefined,
+            accounts: seeds.map((a, i) => ({
+              id: a.id ?? Model.newId(),
+              accountNo: a.accountNo ?? `600000-${String(157441965 + i)}`,
+              name: a.name ?? `Account ${i + 1}`,
+              currency: a.currency ?? "AUD",
+              class: a.class ?? { type: "transaction", product: "Everyday Account" },
+              balance: a.balance === undefined ? "0.00" : a.balance,
+              availableFunds: a.availableFunds === undefined ? "0.00" : a.availableFunds,
+              status: a.status ?? "available"
+            })),
+            profile: undefined,
+            settled: { status: seed.status ?? "active", lastUsed: t, synced: t },
+            jobId: undefined
+          }
+          yield* Ref.update(state, (current) => ({
+            ...current,
+            connections: Model.put(current.connections, connection.id, connection)
+          }))
+          return Model.connectionWire(origin, connection, connection.settled)
+        }),
+      journal: Ref.get(journal),
+      expireTokens: () =>
+        Ref.update(state, (s) => ({
+          ...s,
+          tokens: new Map([...s.tokens].map(([token, record]) => [token, { ...record, revoked: true }]))
+        })),
+      injectFault: ({ fault, method, path, times }) =>
+        Ref.update(faults, (rules) => [...rules, { fault, method, path, remaining: times ?? 1 }])
+    }
+
+    return { control, dispatch: (incoming, signal) => run(dispatch(incoming), { signal }) }
+  })

@@ -1,0 +1,453 @@
+/**
+ * The fake's routes: Basiq's token, user, connection and job endpoints as an `HttpApp`.
+ *
+ * @internal
+ */
+
+import type { HttpApp } from "@effect/platform"
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Clock, Effect, Ref } from "effect"
+import type { ApiError } from "./errors.js"
+import * as Errors from "./errors.js"
+import * as Filter from "./filter.js"
+import type { ConnectionRecord, JobRecord, State } from "./model.js"
+import * as Model from "./model.js"
+import * as Sandbox from "./sandbox.js"
+
+export interface Context {
+  readonly state: Ref.Ref<State>
+  readonly stepMs: number
+  readonly apiKeys: ReadonlySet<string> | undefined
+  readonly origin: string
+}
+
+const TOKEN_LIFETIME_S = 3600
+const versions: ReadonlySet<string> = new Set(["3.0", "2.1", "2.0", "1.0"])
+
+const json = (status: number, body: unknown) => HttpServerResponse.unsafeJson(body, { status })
+
+export const errorResponse = (error: ApiError) => json(error.status, Errors.envelope(error.errors))
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+export const mediaType = (header: string | null | undefined): string =>
+  (header ?? "").split(";")[0]?.trim().toLowerCase() ?? ""
+
+const base64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "")
+
+const jwt = (claims: Record<string, unknown>) => {
+  const encode = (value: unknown) => base64url(new TextEncoder().encode(JSON.stringify(value)))
+  const signature = base64url(crypto.getRandomValues(new Uint8Array(32)))
+  return `${encode({ alg: "HS256", typ: "JWT" })}.${encode({ ...claims, jti: Model.newId() })}.${signature}`
+}
+
+/** Errors for one string field: missing or empty when required, or not a string. */
+const checkString = (pointer: string, value: unknown, required: boolean): ReadonlyArray<Errors.ErrorItem> => {
+  if (value === undefined || value === null || value === "") return required ? [Errors.notSupplied(pointer)] : []
+  return typeof value === "string" ? [] : [Errors.notValid(pointer)]
+}
+
+const failIfAny = (errors: ReadonlyArray<Errors.ErrorItem>) =>
+  errors.length > 0 ? Effect.fail(new Errors.ApiError({ status: 400, errors })) : Effect.void
+
+const str = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined)
+
+/** The new user's record. */
+export const newUser = (email: string | undefined, mobile: string | undefined): Model.UserRecord => ({
+  id: Model.newId(),
+  email: email ?? "",
+  mobile: mobile ?? ""
+})
+
+/** Starts a job for `connection` at `now`: the connection settles its current status and points at the job. */
+export const startJob = (s: State, connection: ConnectionRecord, now: number, stepMs: number) => {
+  const job: JobRecord = {
+    id: Model.newId(),
+    userId: connection.userId,
+    connectionId: connection.id,
+    institutionId: connection.institutionId,
+    createdAt: now,
+    outcome: Sandbox.outcomeFor(connection.institutionId, connection.credentials),
+    mfaAnswer: undefined
+  }
+  const previous = connection.jobId === undefined ? undefined : s.jobs.get(connection.jobId)
+  const settled = Model.settledNow(connection, previous && Model.viewJob(previous, now, stepMs))
+  const next: State = {
+    ...s,
+    jobs: Model.put(s.jobs, job.id, job),
+    connections: Model.put(s.connections, connection.id, { ...connection, settled, jobId: job.id })
+  }
+  return [job.id, next] as const
+}
+
+export const make = (ctx: Context): HttpApp.Default => {
+  const { state, stepMs, origin } = ctx
+  const now = Clock.currentTimeMillis
+  const request = HttpServerRequest.HttpServerRequest
+
+  const jobView = (job: JobRecord, t: number) => Model.viewJob(job, t, stepMs)
+  const latestJob = (s: State, c: ConnectionRecord) => (c.jobId === undefined ? undefined : s.jobs.get(c.jobId))
+  const settledAt = (s: State, c: ConnectionRecord, t: number) => {
+    const job = latestJob(s, c)
+    return Model.settledNow(c, job && jobView(job, t))
+  }
+  const runningJob = (s: State, c: ConnectionRecord, t: number) => {
+    const job = latestJob(s, c)
+    return job !== undefined && jobView(job, t).finishedAt === undefined ? job : undefined
+  }
+
+  const param = (name: string) => Effect.map(HttpRouter.params, (params) => params[name] ?? "")
+  const query = (name: string) =>
+    Effect.map(request, (req) => new URL(req.url, "http://fake.invalid").searchParams.get(name) ?? "")
+
+  const authorized = Effect.gen(function* () {
+    const req = yield* request
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "")?.[1]
+    const record = token === undefined ? undefined : (yield* Ref.get(state)).tokens.get(token)
+    if (record === undefined) return yield* Errors.unauthorized
+    if (record.revoked || (yield* now) >= record.expiresAt) return yield* Errors.expired
+  })
+
+  const user = Effect.gen(function* () {
+    const id = yield* param("userId")
+    const found = (yield* Ref.get(state)).users.get(id)
+    return found ?? (yield* Errors.notFound(`User '${id}'`))
+  })
+
+  const connection = Effect.gen(function* () {
+    const u = yield* user
+    const id = yield* param("connectionId")
+    const found = (yield* Ref.get(state)).connections.get(id)
+    return found !== undefined && found.userId === u.id ? found : yield* Errors.notFound(`Connection '${id}'`)
+  })
+
+  const job = Effect.gen(function* () {
+    const id = yield* param("jobId")
+    return (yield* Ref.get(state)).jobs.get(id) ?? (yield* Errors.notFound(`Job '${id}'`))
+  })
+
+  const text = Effect.flatMap(request, (req) => Effect.orElseSucceed(req.text, () => ""))
+
+  /** A JSON object body: 415 for another content type, 400 when empty or not an object. */
+  const jsonBody = Effect.gen(function* () {
+    const req = yield* request
+    const type = mediaType(req.headers["content-type"])
+    if (type !== "application/json" && !type.endsWith("+json")) return yield* Errors.unsupportedType
+    const body = yield* text
+    if (body.trim() === "") {
+      return yield* Errors.fail(400, {
+        code: "parameter-not-supplied",
+        title: "Required parameter not supplied.",
+        detail: "The request body is empty."
+      })
+    }
+    const parsed = yield* Effect.try({
+      try: (): unknown => JSON.parse(body),
+      catch: () =>
+        Errors.fail(400, { code: "invalid-content", title: "Invalid content.", detail: "The body is not valid JSON." })
+    })
+    return isRecord(parsed) ? parsed : yield* Errors.fail(400, Errors.notValid("/", "The body must be a JSON object."))
+  })
+
+  const filterOf = (properties: ReadonlyArray<string>) =>
+    Effect.flatMap(query("filter"), (raw) => {
+      if (raw.trim() === "") return Effect.succeed([])
+      const clauses = Filter.parse(raw.trim(), properties)
+      return clauses === undefined
+        ? Effect.fail(
+            Errors.fail(400, {
+              code: "parameter-not-valid",
+              title: "Parameter not valid.",
+              detail: `Filter is not valid. Supported properties: ${properties.join(", ")}.`,
+              source: { parameter: "filter" }
+            })
+          )
+        : Effect.succeed(clauses)
+    })
+
+  // -------------------------------------------------------------------------------------------
+  // routes
+  // -------------------------------------------------------------------------------------------
+
+  const postToken = Effect.gen(function* () {
+    const req = yield* request
+    const authorization = req.headers.authorization ?? ""
+    if (authorization.trim() === "") {
+      return yield* Errors.fail(
+        400,
+        Errors.notSupplied("header/authorization", "Authorization header parameter is required")
+      )
+    }
+    const key = /^Basic\s+(\S+)\s*$/i.exec(authorization)?.[1]
+    if (key === undefined) {
+      return yield* Errors.fail(400, Errors.notValid("header/authorization", "Invalid authorization header"))
+    }
+    const version = req.headers["basiq-version"] ?? ""
+    if (!versions.has(version)) {
+      const detail =
+        version === ""
+          ? "Basiq-version must be specified in HTTP request header"
+          : `Basiq-version ${version} is no longer supported or not valid`
+      return yield* Errors.fail(400, Errors.notValid("header/basiq-version", detail))
+    }
+    if (ctx.apiKeys !== undefined && !ctx.apiKeys.has(key)) {
+      return yield* Errors.fail(404, {
+        code: "parameter-not-valid",
+        title: "Parameter not valid.",
+        detail: "Unable to authenticate. Please, check your API key"
+      })
+    }
+    const body = yield* text
+    const parsed = yield* Effect.option(Effect.try((): unknown => JSON.parse(body)))
+    const form =
+      parsed._tag === "Some" && isRecord(parsed.value)
+        ? parsed.value
+        : Object.fromEntries(new URLSearchParams(body).entries())
+    const scope = str(form.scope) ?? "SERVER_ACCESS"
+    if (scope !== "SERVER_ACCESS" && scope !== "CLIENT_ACCESS") {
+      return yield* Errors.fail(400, Errors.notValid("/scope", "Scope must be SERVER_ACCESS or CLIENT_ACCESS."))
+    }
+    const userId = str(form.userId)
+    if (scope === "CLIENT_ACCESS" && userId === undefined) {
+      return yield* Errors.fail(400, Errors.notSupplied("/userId", "'userId' is required for CLIENT_ACCESS."))
+    }
+    const t = yield* now
+    const accessToken = jwt({
+      scope,
+      version,
+      ...(userId === undefined ? {} : { userid: userId }),
+      iat: Math.floor(t / 1000),
+      exp: Math.floor(t / 1000) + TOKEN_LIFETIME_S
+    })
+    yield* Ref.update(state, (s) => ({
+      ...s,
+      tokens: Model.put(s.tokens, accessToken, { expiresAt: t + TOKEN_LIFETIME_S * 1000, revoked: false })
+    }))
+    return json(200, { access_token: accessToken, token_type: "Bearer", expires_in: TOKEN_LIFETIME_S })
+  })
+
+  const postUser = Effect.gen(function* () {
+    const body = yield* jsonBody
+    yield* failIfAny([...checkString("/email", body.email, false), ...checkString("/mobile", body.mobile, false)])
+    const email = str(body.email)
+    const mobile = str(body.mobile)
+    if (email === undefined && mobile === undefined) {
+      return yield* Errors.fail(400, {
+        code: "parameter-not-supplied",
+        title: "Required parameter not supplied.",
+        detail: "Either 'email' or 'mobile' must be supplied.",
+        source: {}
+      })
+    }
+    const record = newUser(email, mobile)
+    yield* Ref.update(state, (s) => ({ ...s, users: Model.put(s.users, record.id, record) }))
+    return json(201, Model.userWire(origin, record))
+  })
+
+  const getUser = Effect.map(user, (u) => json(200, Model.userWire(origin, u)))
+
+  const getConnections = Effect.gen(function* () {
+    const u = yield* user
+    const clauses = yield* filterOf(["id", "status", "institution.id"])
+    const s = yield* Ref.get(state)
+    const t = yield* now
+    const data = [...s.connections.values()]
+      .filter((c) => c.userId === u.id)
+      .map((c) => [c, settledAt(s, c, t)] as const)
+      .filter(([c, settled]) =>
+        Filter.matches(clauses, (p) => (p === "id" ? c.id : p === "status" ? settled.status : c.institutionId))
+      )
+      .map(([c, settled]) => Model.connectionSummaryWire(origin, c, settled))
+    const raw = yield* query("filter")
+    const self = `${origin}/users/${u.id}/connections${raw === "" ? "" : `?filter=${encodeURIComponent(raw)}`}`
+    return json(200, { type: "list", data, links: { self } })
+  })
+
+  const getConnection = Effect.gen(function* () {
+    const c = yield* connection
+    const s = yield* Ref.get(state)
+    return json(200, Model.connectionWire(origin, c, settledAt(s, c, yield* now)))
+  })
+
+  const postConnection = Effect.gen(function* () {
+    const u = yield* user
+    const body = yield* jsonBody
+    const institution = body.institution
+    yield* failIfAny([
+      ...checkString("/loginId", body.loginId, true),
+      ...checkString("/password", body.password, true),
+      ...(institution === undefined || institution === null
+        ? [Errors.notSupplied("/institution/id")]
+        : isRecord(institution)
+          ? checkString("/institution/id", institution.id, true)
+          : [Errors.notValid("/institution")]),
+      ...checkString("/securityCode", body.securityCode, false),
+      ...checkString("/secondaryLoginId", body.secondaryLoginId, false)
+    ])
+    const loginId = String(body.loginId)
+    const institutionId = isRecord(institution) ? String(institution.id) : ""
+    const t = yield* now
+    const outcome = Sandbox.outcomeFor(institutionId, { loginId, password: String(body.password) })
+    const record: ConnectionRecord = {
+      id: Model.newId(),
+      userId: u.id,
+      institutionId,
+      createdAt: t,
+      credentials: { loginId, password: String(body.password) },
+      accounts: Sandbox.defaultAccounts.map((a) => ({
+        ...a,
+        id: Model.newId(),
+        currency: "AUD",
+        status: "available"
+      })),
+      profile: outcome.name && Model.profileFor(loginId, outcome.name),
+      settled: { status: "pending", lastUsed: t, synced: undefined },
+      jobId: undefined
+    }
+    const jobId = yield* Ref.modify(state, (s) => startJob(s, record, t, stepMs))
+    return json(202, Model.jobRefWire(origin, jobId))
+  })
+
+  const updateConnection = Effect.gen(function* () {
+    const c = yield* connection
+    const body = yield* jsonBody
+    yield* failIfAny([
+      ...checkString("/password", body.password, true),
+      ...checkString("/securityCode", body.securityCode, false),
+      ...checkString("/secondaryLoginId", body.secondaryLoginId, false)
+    ])
+    const credentials = c.credentials && { loginId: c.credentials.loginId, password: String(body.password) }
+    const t = yield* now
+    const jobId = yield* Ref.modify(state, (s) => startJob(s, { ...c, credentials }, t, stepMs))
+    return json(202, Model.jobRefWire(origin, jobId))
+  })
+
+  const deleteConnection = Effect.gen(function* () {
+    const c = yield* connection
+    yield* Ref.update(state, (s) => ({ ...s, connections: Model.put(s.connections, c.id, undefined) }))
+    return HttpServerResponse.empty({ status: 204 })
+  })
+
+  /** A running job's id (already running) or a new job's id, for one connection. */
+  const refreshOne = (
+    s: State,
+    c: ConnectionRecord,
+    t: number
+  ): readonly [readonly [jobId: string, alreadyRunning: boolean], State] => {
+    const running = runningJob(s, c, t)
+    if (running !== undefined) return [[running.id, true], s]
+    const [jobId, next] = startJob(s, c, t, stepMs)
+    return [[jobId, false], next]
+  }
+
+  const refreshConnection = Effect.gen(function* () {
+    const c = yield* connection
+    const t = yield* now
+    const [jobId, running] = yield* Ref.modify(state, (s) => refreshOne(s, s.connections.get(c.id) ?? c, t))
+    return json(running ? 200 : 202, Model.jobRefWire(origin, jobId))
+  })
+
+  const refreshConnections = Effect.gen(function* () {
+    const u = yield* user
+    const t = yield* now
+    const jobIds = yield* Ref.modify(state, (s) => {
+      let current = s
+      const ids: Array<string> = []
+      for (const c of s.connections.values()) {
+        if (c.userId !== u.id) continue
+        const [[jobId], next] = refreshOne(current, c, t)
+        ids.push(jobId)
+        current = next
+      }
+      return [ids, current] as const
+    })
+    return json(202, { type: "list", data: jobIds.map((id) => Model.jobRefWire(origin, id)) })
+  })
+
+  const getJob = Effect.gen(function* () {
+    const j = yield* job
+    return json(200, Model.jobWire(origin, j, jobView(j, yield* now)))
+  })
+
+  const postMfa = Effect.gen(function* () {
+    const j = yield* job
+    const body = yield* jsonBody
+    const answers = body["mfa-response"]
+    if (answers === undefined || answers === null || (Array.isArray(answers) && answers.length === 0)) {
+      return yield* Errors.fail(400, Errors.notSupplied("/mfa-response"))
+    }
+    if (!Array.isArray(answers) || !answers.every((a) => typeof a === "string")) {
+      return yield* Errors.fail(400, Errors.notValid("/mfa-response", "'mfa-response' must be an array of strings."))
+    }
+    const t = yield* now
+    const accepted = yield* Ref.modify(state, (s) => {
+      const current = s.jobs.get(j.id) ?? j
+      const expected = current.outcome.mfa?.answer ?? []
+      if (!jobView(current, t).awaitingMfa) return [false, s] as const
+      const correct = expected.length === answers.length && expected.every((a, i) => a === answers[i])
+      const next = { ...current, mfaAnswer: { at: t, correct } }
+      return [true, { ...s, jobs: Model.put(s.jobs, j.id, next) }] as const
+    })
+    if (!accepted) {
+      return yield* Errors.fail(400, {
+        code: "parameter-not-valid",
+        title: "Parameter not valid.",
+        detail: "The job is not waiting for an MFA response."
+      })
+    }
+    return json(202, Model.jobRefWire(origin, j.id))
+  })
+
+  const getUserJobs = Effect.gen(function* () {
+    const u = yield* user
+    const clauses = yield* filterOf(["id", "connection.id", "institution.id"])
+    const s = yield* Ref.get(state)
+    const t = yield* now
+    const data = [...s.jobs.values()]
+      .filter((j) => j.userId === u.id)
+      .filter((j) =>
+        Filter.matches(clauses, (p) => (p === "id" ? j.id : p === "connection.id" ? j.connectionId : j.institutionId))
+      )
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .map((j) => ({
+        ...Model.jobWire(origin, j, jobView(j, t)),
+        institution: Model.institutionWire(origin, j.institutionId)
+      }))
+    return json(200, { type: "list", size: data.length, data, links: { self: `${origin}/users/${u.id}/jobs` } })
+  })
+
+  const authed = <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+    Effect.zipRight(authorized, handler)
+
+  const router = HttpRouter.empty.pipe(
+    HttpRouter.post("/token", postToken),
+    HttpRouter.post("/users", authed(postUser)),
+    HttpRouter.get("/users/:userId", authed(getUser)),
+    HttpRouter.get("/users/:userId/connections", authed(getConnections)),
+    HttpRouter.post("/users/:userId/connections", authed(postConnection)),
+    HttpRouter.post("/users/:userId/connections/refresh", authed(refreshConnections)),
+    HttpRouter.get("/users/:userId/connections/:connectionId", authed(getConnection)),
+    HttpRouter.post("/users/:userId/connections/:connectionId", authed(updateConnection)),
+    HttpRouter.del("/users/:userId/connections/:connectionId", authed(deleteConnection)),
+    HttpRouter.post("/users/:userId/connections/:connectionId/refresh", authed(refreshConnection)),
+    HttpRouter.get("/users/:userId/jobs", authed(getUserJobs)),
+    HttpRouter.get("/jobs/:jobId", authed(getJob)),
+    HttpRouter.post("/jobs/:jobId/mfa", authed(postMfa))
+  )
+
+  return Effect.catchAll(router, (error) =>
+    error._tag === "ApiError"
+      ? errorResponse(error)
+      : errorResponse(
+          Errors.fail(404, {
+            code: "resource-not-found",
+            title: "Requested resource is not found.",
+            detail: "Route not found."
+          })
+        )
+  )
+}
