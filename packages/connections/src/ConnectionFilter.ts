@@ -1,0 +1,241 @@
+/**
+ * A typed builder for the `filter` of `getConnections`.
+ *
+ * ```ts
+ * import { ConnectionFilter } from "@basiq-effect/connections"
+ *
+ * const filter = ConnectionFilter.and(
+ *   ConnectionFilter.institutionId.eq("AU00000"),
+ *   ConnectionFilter.status.eq("active")
+ * )
+ * // ConnectionFilter.render(filter) => Either.right("institution.id.eq('AU00000'),status.eq('active')")
+ * ```
+ *
+ * Building a filter is pure and never fails: a `Filter` is plain data. `render` validates and
+ * serialises it to Basiq's syntax (`property.operator('value')`, clauses joined by `,`, which
+ * Basiq reads as AND); `getConnections` renders before any I/O, so an invalid filter fails with
+ * `BasiqInvalidRequestError` and nothing is sent.
+ *
+ * Basiq documents no escaping for filter values, so a value containing `'`, `,`, `(` or `)`
+ * (which would change the filter's meaning), a control character, or nothing at all is refused
+ * rather than escaped. The error names the `filter` field, never the value.
+ *
+ * @since 0.1.0
+ */
+import { BasiqError } from "@basiq-effect/core"
+import { Either, Predicate } from "effect"
+import type { ConnectionStatus } from "./ConnectionSchemas.js"
+
+/**
+ * The connection properties Basiq can filter on, as serialised.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Property = "id" | "status" | "institution.id"
+
+/**
+ * Basiq's filter operators. `bt` takes two values (an inclusive range).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Operator = "eq" | "ne" | "gt" | "gteq" | "lt" | "lteq" | "bt"
+
+/**
+ * One condition: a property, an operator and its value(s).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Clause {
+  readonly property: Property
+  readonly operator: Operator
+  readonly values: readonly [string] | readonly [string, string]
+}
+
+/**
+ * A built filter: the conjunction (AND) of its clauses. Plain data; `render` turns it into
+ * Basiq's syntax.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Filter {
+  readonly _tag: "ConnectionFilter"
+  readonly clauses: ReadonlyArray<Clause>
+}
+
+/**
+ * What `getConnections` accepts as `filter`: a built `Filter`, or a raw string in Basiq's syntax
+ * that is sent as it is (only an empty one is refused).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Input = Filter | string
+
+/**
+ * The operators of one filterable property.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Field<in A extends string = string> {
+  readonly property: Property
+  /** Equal to. */
+  readonly eq: (value: A) => Filter
+  /** Not equal to. */
+  readonly ne: (value: A) => Filter
+  /** Greater than. */
+  readonly gt: (value: A) => Filter
+  /** Greater than or equal to. */
+  readonly gteq: (value: A) => Filter
+  /** Less than. */
+  readonly lt: (value: A) => Filter
+  /** Less than or equal to. */
+  readonly lteq: (value: A) => Filter
+  /** Between `from` and `to`, inclusive. */
+  readonly bt: (from: A, to: A) => Filter
+}
+
+const make = (clauses: ReadonlyArray<Clause>): Filter => ({ _tag: "ConnectionFilter", clauses })
+
+const field = <A extends string>(property: Property): Field<A> => {
+  const single =
+    (operator: Exclude<Operator, "bt">) =>
+    (value: A): Filter =>
+      make([{ property, operator, values: [value] }])
+  return {
+    property,
+    eq: single("eq"),
+    ne: single("ne"),
+    gt: single("gt"),
+    gteq: single("gteq"),
+    lt: single("lt"),
+    lteq: single("lteq"),
+    bt: (from, to) => make([{ property, operator: "bt", values: [from, to] }])
+  }
+}
+
+/**
+ * Filters on the connection id (`id.eq('...')`).
+ *
+ * @since 0.1.0
+ * @category fields
+ */
+export const id: Field<string> = field("id")
+
+/**
+ * Filters on the connection status (`status.eq('active')`); the known statuses are suggested,
+ * any string is accepted.
+ *
+ * @since 0.1.0
+ * @category fields
+ */
+export const status: Field<ConnectionStatus> = field("status")
+
+/**
+ * Filters on the institution id, serialised as `institution.id` (`institution.id.eq('AU00000')`).
+ *
+ * @since 0.1.0
+ * @category fields
+ */
+export const institutionId: Field<string> = field("institution.id")
+
+/**
+ * Combines filters: every clause must hold (Basiq joins clauses with `,`, meaning AND).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const and = (...filters: ReadonlyArray<Filter>): Filter => make(filters.flatMap((filter) => filter.clauses))
+
+/**
+ * Whether a value is a built `Filter`.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isFilter = (u: unknown): u is Filter =>
+  Predicate.hasProperty(u, "_tag") &&
+  u._tag === "ConnectionFilter" &&
+  Predicate.hasProperty(u, "clauses") &&
+  Array.isArray(u.clauses)
+
+const properties: ReadonlySet<string> = new Set<Property>(["id", "status", "institution.id"])
+const operators: ReadonlySet<string> = new Set<Operator>(["eq", "ne", "gt", "gteq", "lt", "lteq", "bt"])
+
+// Basiq documents no escaping: a quote ends the value, a comma starts a new clause, parentheses
+// end the operator's argument list. Control characters (C0, DEL, C1) have no place in a value.
+const forbiddenSyntax = /['(),]/
+
+const hasControlCharacter = (value: string): boolean => {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i)
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true
+  }
+  return false
+}
+
+const invalid = (reason: string): BasiqError.BasiqInvalidRequestError =>
+  new BasiqError.BasiqInvalidRequestError({ reason, fields: ["filter"] })
+
+const checkValue = (property: Property, value: unknown): BasiqError.BasiqInvalidRequestError | undefined => {
+  if (typeof value !== "string") return invalid(`a value for ${property} is not a string`)
+  if (value.length === 0) return invalid(`a value for ${property} is empty`)
+  if (forbiddenSyntax.test(value)) {
+    return invalid(
+      `a value for ${property} contains ' , ( or ), which Basiq's filter syntax cannot escape (the value is not shown)`
+    )
+  }
+  if (hasControlCharacter(value)) {
+    return invalid(`a value for ${property} contains a control character (the value is not shown)`)
+  }
+  return undefined
+}
+
+const renderClause = (clause: Clause): Either.Either<string, BasiqError.BasiqInvalidRequestError> => {
+  if (!properties.has(clause.property)) return Either.left(invalid("the filter has an unknown property"))
+  if (!operators.has(clause.operator)) return Either.left(invalid("the filter has an unknown operator"))
+  const arity = clause.operator === "bt" ? 2 : 1
+  if (clause.values.length !== arity) {
+    return Either.left(invalid(`${clause.property}.${clause.operator} takes ${arity} value${arity > 1 ? "s" : ""}`))
+  }
+  const quoted: Array<string> = []
+  for (const value of clause.values) {
+    const error = checkValue(clause.property, value)
+    if (error !== undefined) return Either.left(error)
+    quoted.push(`'${value}'`)
+  }
+  return Either.right(`${clause.property}.${clause.operator}(${quoted.join(",")})`)
+}
+
+/**
+ * Validates a filter and renders it in Basiq's syntax, e.g.
+ * `institution.id.eq('AU00000'),status.eq('active')` or `id.bt('a','b')`. A raw string is
+ * returned as it is. Fails with `BasiqInvalidRequestError` (fields `["filter"]`, never the value)
+ * for an empty filter or raw string, or a value that is empty or contains `'`, `,`, `(`, `)` or a
+ * control character: Basiq documents no escaping for filter values.
+ *
+ * The result is not URL-encoded; the HTTP client encodes the query parameter.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const render = (filter: Input): Either.Either<string, BasiqError.BasiqInvalidRequestError> => {
+  if (typeof filter === "string") {
+    return filter.trim().length === 0 ? Either.left(invalid("the filter is empty")) : Either.right(filter)
+  }
+  if (!isFilter(filter)) return Either.left(invalid("the filter is neither a built filter nor a string"))
+  if (filter.clauses.length === 0) {
+    return Either.left(invalid("the filter has no clauses (omit the filter to list every connection)"))
+  }
+  const parts: Array<string> = []
+  for (const clause of filter.clauses) {
+    const rendered = renderClause(clause)
+    if (Either.isLeft(rendered)) return rendered
+    parts.push(rendered.right)
+  }
+  return Either.right(parts.join(","))
+}
