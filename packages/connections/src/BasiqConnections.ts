@@ -15,9 +15,9 @@ import { type BasiqAuth, BasiqClient, BasiqConfig, type BasiqError } from "@basi
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { type Config, Layer } from "effect"
 import type { ConfigError } from "effect/ConfigError"
+import { defaultTransport } from "#transport"
 import * as Connections from "./Connections.js"
 import * as Jobs from "./Jobs.js"
-import { defaultTransport } from "#transport"
 
 /**
  * What the all-in-one layers provide: the two services, and the core client, auth and config

@@ -21,13 +21,13 @@
 import { BasiqClient, BasiqConfig } from "@basiq-effect/core"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { Cause, type Duration, Effect, Either, Exit, Layer, ManagedRuntime, Redacted, type Schedule } from "effect"
+import { defaultTransport } from "#transport"
 import * as BasiqConnections from "./BasiqConnections.js"
 import type * as ConnectionFilter from "./ConnectionFilter.js"
 import * as ConnectionSchemas from "./ConnectionSchemas.js"
 import * as Connections from "./Connections.js"
 import type * as JobSchemas from "./JobSchemas.js"
 import * as Jobs from "./Jobs.js"
-import { defaultTransport } from "#transport"
 
 /**
  * Options of {@link createConnectionsClient}: those of `BasiqConfig.layer`, plus an optional

@@ -3,8 +3,9 @@
  *
  * @internal
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
+
 import { UndiciHttpClient } from "@basiq-effect/core/node"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import type { Layer } from "effect"
 
 /** @internal */
