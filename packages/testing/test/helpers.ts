@@ -39,6 +39,7 @@ export interface Step {
     readonly title?: string
     readonly detail?: string
     readonly method?: string
+    readonly description?: string
     readonly input?: ReadonlyArray<string>
     readonly expiryMs?: number
     readonly links?: { readonly response: string }

@@ -169,15 +169,13 @@ export const viewJob = (job: JobRecord, now: number, stepMs: number): JobView =>
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The connection's status at `now`: what it was while its latest job runs; `active` when that job
- * succeeds; `invalid` when it fails (a `service-unavailable` failure leaves an `active` connection
- * active).
+ * The connection's status given its latest job: unchanged while the job runs (so `pending` for a
+ * new connection), `active` when it succeeds, `invalid` when it fails.
  */
 export const settledNow = (connection: ConnectionRecord, job: JobView | undefined): Settled => {
   if (job === undefined || job.finishedAt === undefined) return connection.settled
   if (job.failure === undefined) return { status: "active", lastUsed: job.finishedAt, synced: job.finishedAt }
-  const keepActive = job.failure.code === "service-unavailable" && connection.settled.status === "active"
-  return { ...connection.settled, status: keepActive ? "active" : "invalid" }
+  return { ...connection.settled, status: "invalid" }
 }
 
 const iso = (millis: number) => new Date(millis).toISOString()
