@@ -5,7 +5,7 @@
  */
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type { ParseResult } from "effect"
-import { Duration, Option, Schedule } from "effect"
+import { Duration, Option, Schedule, SchemaAST } from "effect"
 import * as BasiqError from "../BasiqError.js"
 import type * as BasiqRetry from "../BasiqRetry.js"
 
@@ -272,6 +272,49 @@ export const checkPathParam = (value: unknown): string | undefined => {
   return undefined
 }
 
+/**
+ * A short description of what a schema node expects ("a string", "an object", ...), never a value.
+ *
+ * @internal
+ */
+export const describeAst = (ast: SchemaAST.AST, depth = 0): string => {
+  const id = SchemaAST.getIdentifierAnnotation(ast)
+  if (id._tag === "Some") return id.value
+  switch (ast._tag) {
+    case "StringKeyword":
+    case "TemplateLiteral":
+      return "a string"
+    case "NumberKeyword":
+      return "a number"
+    case "BooleanKeyword":
+      return "a boolean"
+    case "Literal":
+      return ast.literal === null ? "null" : JSON.stringify(ast.literal)
+    case "UndefinedKeyword":
+      return "undefined"
+    case "TypeLiteral":
+      return "an object"
+    case "TupleType":
+      return "an array"
+    case "Enums":
+      return "an enum member"
+    case "Refinement": {
+      const description = SchemaAST.getDescriptionAnnotation(ast)
+      return description._tag === "Some" ? description.value : describeAst(ast.from, depth + 1)
+    }
+    case "Transformation":
+      return describeAst(ast.from, depth + 1)
+    case "Suspend":
+      return depth > 5 ? "a value" : describeAst(ast.f(), depth + 1)
+    case "Union": {
+      const members = [...new Set(ast.types.map((t) => describeAst(t, depth + 1)))]
+      return members.length > 4 ? "one of several shapes" : members.join(" or ")
+    }
+    default:
+      return "a value"
+  }
+}
+
 const render = (u: PropertyKey): string => (typeof u === "number" ? `[${u}]` : String(u))
 
 const joinPath = (path: ReadonlyArray<PropertyKey>): string => {
@@ -304,25 +347,24 @@ export const issueLocation = (issue: ParseResult.ParseIssue): { readonly at: str
       case "Composite": {
         const issues = current.issues
         const first = Array.isArray(issues) ? issues[0] : issues
-        if (first === undefined) return { at: joinPath(path), expected: String(current.ast) }
+        if (first === undefined) return { at: joinPath(path), expected: describeAst(current.ast) }
         current = first as ParseResult.ParseIssue
         continue
       }
       case "Refinement":
       case "Transformation":
         if (current._tag === "Refinement" && current.kind === "Predicate") {
-          return { at: joinPath(path), expected: String(current.ast) }
+          return { at: joinPath(path), expected: describeAst(current.ast) }
         }
         current = current.issue
         continue
       case "Missing":
-        return { at: joinPath(path), expected: `${String(current.ast)} (missing)` }
+        return { at: joinPath(path), expected: "a value (the field is missing)" }
       case "Unexpected":
         return { at: joinPath(path), expected: "no such key" }
       case "Forbidden":
-        return { at: joinPath(path), expected: String(current.ast) }
       case "Type":
-        return { at: joinPath(path), expected: String(current.ast) }
+        return { at: joinPath(path), expected: describeAst(current.ast) }
     }
   }
   return { at: joinPath(path), expected: "a valid value" }
