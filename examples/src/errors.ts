@@ -67,7 +67,7 @@ export const program = Effect.gen(function* () {
 if (isMain(import.meta.url)) {
   runMain(
     program.pipe(
-      Effect.tap((lines) => Effect.sync(() => lines.forEach((l) => console.log(l)))),
+      Effect.tap((lines) => Effect.sync(() => console.log(lines.join("\n")))),
       Effect.asVoid,
       Effect.provide(inMemory())
     )

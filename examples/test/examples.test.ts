@@ -1,0 +1,68 @@
+import { InMemoryBasiq } from "@basiq-effect/testing"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Fiber, TestClock } from "effect"
+import * as ClientToken from "../src/clientToken.js"
+import * as Errors from "../src/errors.js"
+import * as Facade from "../src/facade.js"
+import * as Retries from "../src/retries.js"
+import { inMemory } from "../src/runMain.js"
+
+/** Runs an example program on virtual time: fork it, move the clock, join. */
+const onVirtualTime = <A, E, R>(program: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const fiber = yield* Effect.fork(program)
+    yield* TestClock.adjust("1 minute")
+    return yield* Fiber.join(fiber)
+  })
+
+describe("examples", () => {
+  it.effect("retries: two 503s are retried away; a long Retry-After fails at once", () =>
+    Effect.gen(function* () {
+      const result = yield* onVirtualTime(Retries.program)
+      expect(result.attempts).toBe(3)
+      expect(result.rateLimited).toBe(3600)
+    }).pipe(Effect.provide(inMemory()))
+  )
+
+  it.effect("errors: each failure is explained by its tag", () =>
+    Effect.gen(function* () {
+      const lines = yield* onVirtualTime(Errors.program)
+      expect(lines[0]).toMatch(/^ok: /)
+      expect(lines.slice(1)).toEqual([
+        "404 not found on /users/{userId}/connections/{connectionId}",
+        "refused before sending: connectionId",
+        "400 bad request (parameter-not-valid) — fix the request",
+        "403 forbidden (forbidden-access) — scope or limit",
+        "500 server error after 2 attempts",
+        "unexpected body at institution: expected a value (the field is missing)",
+        "502 server error after 1 attempts"
+      ])
+    }).pipe(Effect.provide(inMemory()))
+  )
+
+  it.effect("client token: a consent UI link carrying a token", () =>
+    Effect.gen(function* () {
+      const result = yield* ClientToken.program
+      expect(result).toEqual({ host: "consent.basiq.io", hasToken: true })
+      const journal = yield* (yield* InMemoryBasiq.InMemoryBasiq).journal
+      const tokenRequests = journal.filter((e) => e.path === "/token")
+      expect(tokenRequests).toHaveLength(1)
+      expect(JSON.stringify(tokenRequests[0]?.body)).toContain("CLIENT_ACCESS")
+    }).pipe(Effect.provide(inMemory()))
+  )
+
+  it.live("facade: the lifecycle with promises over the served fake", () =>
+    Effect.gen(function* () {
+      const fake = yield* InMemoryBasiq.serve({ stepDuration: "5 millis" })
+      const user = yield* fake.control.createUser()
+      const seen = yield* Effect.promise(() => Facade.lifecycle(fake.url, user.id))
+      expect(seen.at(-5)).toMatch(/retrieve-transactions:success$/)
+      expect(seen.slice(-4)).toEqual([
+        "accounts: 4",
+        "active connections: 1",
+        "after delete: 404 resource-not-found",
+        "locked login: invalid-credentials"
+      ])
+    }).pipe(Effect.scoped)
+  )
+})
