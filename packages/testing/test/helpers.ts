@@ -79,8 +79,8 @@ export interface SendOptions {
   readonly headers?: Readonly<Record<string, string>>
 }
 
-/** Sends one request through the layer's HttpClient and reads the whole answer. */
-export const send = (method: "GET" | "POST" | "DELETE" | "PUT", path: string, options: SendOptions = {}) =>
+/** Sends one request through the layer's HttpClient. */
+export const request = (method: "GET" | "POST" | "DELETE" | "PUT", path: string, options: SendOptions = {}) =>
   Effect.gen(function* () {
     const client = yield* HttpClient.HttpClient
     let request = HttpClientRequest.make(method)(`${BASE}${path}`)
@@ -90,7 +90,13 @@ export const send = (method: "GET" | "POST" | "DELETE" | "PUT", path: string, op
       request = HttpClientRequest.bodyText(request, options.body, options.contentType ?? "application/json")
     }
     if (options.headers !== undefined) request = HttpClientRequest.setHeaders(request, options.headers)
-    const response = yield* client.execute(request)
+    return yield* client.execute(request)
+  })
+
+/** Sends one request through the layer's HttpClient and reads the whole answer. */
+export const send = (method: "GET" | "POST" | "DELETE" | "PUT", path: string, options: SendOptions = {}) =>
+  Effect.gen(function* () {
+    const response = yield* request(method, path, options)
     const text = yield* response.text
     return {
       status: response.status,

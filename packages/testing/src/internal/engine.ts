@@ -126,19 +126,24 @@ export const make = (options: LayerOptions, origin: string): Effect.Effect<Engin
     const journalSize = options.journal === false ? 0 : Math.max(0, Math.floor(options.journal ?? 1000))
     const state = yield* Ref.make(Model.emptyState)
     const faults = yield* Ref.make<ReadonlyArray<Rule>>([])
-    const journal = yield* Ref.make<ReadonlyArray<JournalEntry>>([])
     const apiKeys = options.apiKeys === undefined ? undefined : new Set(options.apiKeys)
     const runtime = yield* Effect.runtime<never>().pipe(HttpMiddleware.withTracerDisabledWhenEffect(() => true))
     const handler = HttpApp.toWebHandlerRuntime(runtime)(Routes.make({ state, stepMs, apiKeys, origin }))
     const run = Runtime.runPromise(runtime)
 
+    // A ring: `next` is where the next entry goes once the buffer is full.
+    const ring: Array<JournalEntry> = []
+    let next = 0
     const record = (incoming: Incoming) =>
-      journalSize === 0
-        ? Effect.void
-        : Ref.update(journal, (entries) => [
-            ...entries.slice(Math.max(0, entries.length - journalSize + 1)),
-            journalEntry(incoming)
-          ])
+      Effect.sync(() => {
+        if (journalSize === 0) return
+        if (ring.length < journalSize) ring.push(journalEntry(incoming))
+        else ring[next] = journalEntry(incoming)
+        next = (next + 1) % journalSize
+      })
+    const journal = Effect.sync(() =>
+      ring.length < journalSize ? [...ring] : [...ring.slice(next), ...ring.slice(0, next)]
+    )
 
     const takeFault = (method: string, path: string) =>
       Ref.modify(faults, (rules): readonly [Fault | undefined, ReadonlyArray<Rule>] => {
@@ -240,7 +245,7 @@ export const make = (options: LayerOptions, origin: string): Effect.Effect<Engin
           }))
           return Model.connectionWire(origin, connection, connection.settled)
         }),
-      journal: Ref.get(journal),
+      journal,
       expireTokens: () =>
         Ref.update(state, (s) => ({
           ...s,
