@@ -226,7 +226,7 @@ export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpC
       const segments = parseTemplate(spec.path)
       const prefix = config.baseUrl
       const template = HttpClientRequest.make(spec.method)(prefix).pipe(HttpClientRequest.setHeaders(baseHeaders))
-      const encodeBody = spec.body === undefined ? undefined : Schema.encodeEither(spec.body)
+      const encodeBody = spec.body === undefined ? undefined : Schema.encodeEither(spec.body, { errors: "all" })
       const defaultSchedule = spec.idempotent ? schedules.idempotent : schedules.nonIdempotent
       const success = spec.success
       const spanOptions = {
