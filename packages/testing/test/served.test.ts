@@ -5,7 +5,7 @@
  * with short sleeps in a bounded loop.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Exit, Scope } from "effect"
 import { InMemoryBasiq } from "../src/index.js"
 
 const { Fault } = InMemoryBasiq
@@ -162,6 +162,22 @@ describe("InMemoryBasiq.serve", () => {
     Effect.gen(function* () {
       const { url } = yield* served
       yield* Effect.promise(() => lockedLogin(url))
+    })
+  )
+
+  it.effect("runs on the real clock even under TestClock, and closes with its scope", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const { url } = yield* Scope.extend(served, scope)
+      yield* Effect.promise(() => lockedLogin(url))
+      yield* Scope.close(scope, Exit.void)
+      const after = yield* Effect.promise(() =>
+        fetch(`${url}/token`, { method: "POST" }).then(
+          () => "answered",
+          (error: unknown) => (error instanceof TypeError ? "refused" : "other")
+        )
+      )
+      expect(after).toBe("refused")
     })
   )
 
