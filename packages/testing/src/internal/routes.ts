@@ -150,7 +150,12 @@ export const make = (ctx: Context): HttpApp.Default => {
       catch: () =>
         Errors.fail(400, { code: "invalid-content", title: "Invalid content.", detail: "The body is not valid JSON." })
     })
-    return isRecord(parsed) ? parsed : yield* Errors.fail(400, Errors.notValid("/", "The body must be a JSON object."))
+    if (isRecord(parsed)) return parsed
+    return yield* Errors.fail(400, {
+      code: "parameter-not-valid",
+      title: "Parameter not valid.",
+      detail: "The body must be a JSON object."
+    })
   })
 
   const filterOf = (properties: ReadonlyArray<string>) =>
