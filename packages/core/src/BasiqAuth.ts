@@ -220,18 +220,25 @@ export const make: Effect.Effect<Service, never, BasiqConfig | HttpClient.HttpCl
           Effect.exit,
           Effect.flatMap((exit) => Deferred.done(deferred, exit))
         )
-      ).pipe(Effect.forkIn(scope))
+      ).pipe(Effect.interruptible, Effect.forkIn(scope))
 
-    const token: Service["token"] = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Effect.flatten(
-        Ref.modify(state, (s): readonly [Service["token"], State] => {
-          if (s._tag === "Valid" && now < s.expiresAt) return [Effect.succeed(s.token), s]
-          if (s._tag === "Pending") return [Deferred.await(s.deferred), s]
-          const deferred = Deferred.unsafeMake<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>(
-            FiberId.none
-          )
-          return [Effect.zipRight(refresh(deferred), Deferred.await(deferred)), { _tag: "Pending", deferred }]
-        })
+    // Claiming the refresh and starting it is not interruptible: a caller interrupted in between
+    // would leave the cache `Pending` on a deferred nobody completes, and every later call hanging.
+    const token: Service["token"] = Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.flatten(
+          Ref.modify(state, (s): readonly [Service["token"], State] => {
+            if (s._tag === "Valid" && now < s.expiresAt) return [Effect.succeed(s.token), s]
+            if (s._tag === "Pending") return [restore(Deferred.await(s.deferred)), s]
+            const deferred = Deferred.unsafeMake<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>(
+              FiberId.none
+            )
+            return [
+              Effect.zipRight(refresh(deferred), restore(Deferred.await(deferred))),
+              { _tag: "Pending", deferred }
+            ]
+          })
+        )
       )
     )
 
