@@ -17,8 +17,8 @@
  * `BasiqInvalidRequestError` and nothing is sent.
  *
  * Basiq documents no escaping for filter values, so a value containing `'`, `,`, `(` or `)`
- * (which would change the filter's meaning), a control character, or nothing at all is refused
- * rather than escaped. The error names the `filter` field, never the value.
+ * (which would change the filter's meaning), a control character, a lone UTF-16 surrogate (which
+ * URL encoding would turn into U+FFFD), or nothing at all is refused rather than escaped. The error names the `filter` field, never the value.
  *
  * @since 0.1.0
  */
@@ -178,6 +178,9 @@ const hasControlCharacter = (value: string): boolean => {
   return false
 }
 
+// A lone UTF-16 surrogate cannot be URL-encoded: it would be sent as U+FFFD, another value.
+const loneSurrogate = /\p{Cs}/u
+
 const invalid = (reason: string): BasiqError.BasiqInvalidRequestError =>
   new BasiqError.BasiqInvalidRequestError({ reason, fields: ["filter"] })
 
@@ -191,6 +194,9 @@ const checkValue = (property: Property, value: unknown): BasiqError.BasiqInvalid
   }
   if (hasControlCharacter(value)) {
     return invalid(`a value for ${property} contains a control character (the value is not shown)`)
+  }
+  if (loneSurrogate.test(value)) {
+    return invalid(`a value for ${property} contains a lone UTF-16 surrogate (the value is not shown)`)
   }
   return undefined
 }
@@ -215,8 +221,8 @@ const renderClause = (clause: Clause): Either.Either<string, BasiqError.BasiqInv
  * Validates a filter and renders it in Basiq's syntax, e.g.
  * `institution.id.eq('AU00000'),status.eq('active')` or `id.bt('a','b')`. A raw string is
  * returned as it is. Fails with `BasiqInvalidRequestError` (fields `["filter"]`, never the value)
- * for an empty filter or raw string, or a value that is empty or contains `'`, `,`, `(`, `)` or a
- * control character: Basiq documents no escaping for filter values.
+ * for an empty filter or raw string, or a value that is empty or contains `'`, `,`, `(`, `)`, a
+ * control character or a lone surrogate: Basiq documents no escaping for filter values.
  *
  * The result is not URL-encoded; the HTTP client encodes the query parameter.
  *

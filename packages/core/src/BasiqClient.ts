@@ -190,11 +190,22 @@ const parseTemplate = (path: string): ReadonlyArray<Segment> => {
   return segments
 }
 
-/** A fixed token overriding the server token for one call (the MFA answer's `CLIENT_ACCESS`). */
-const clientTokenOverride = Context.GenericTag<
-  "@basiq-effect/core/BasiqClient/TokenOverride",
-  Redacted.Redacted<string>
->("@basiq-effect/core/BasiqClient/TokenOverride")
+/**
+ * A token overriding the server token for one call (the MFA answer's `CLIENT_ACCESS`), and how to
+ * mint a fresh one when Basiq rejects it (the call then re-authenticates once, as with the server
+ * token).
+ */
+interface TokenOverride {
+  token: Redacted.Redacted<string>
+  readonly renew: Effect.Effect<
+    Redacted.Redacted<string>,
+    BasiqError.BasiqAuthenticationError | BasiqError.BasiqInvalidRequestError
+  >
+}
+
+const clientTokenOverride = Context.GenericTag<"@basiq-effect/core/BasiqClient/TokenOverride", TokenOverride>(
+  "@basiq-effect/core/BasiqClient/TokenOverride"
+)
 
 /**
  * Builds the client.
@@ -360,7 +371,12 @@ export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpC
             Effect.serviceOption(clientTokenOverride),
             (override) =>
               Option.isSome(override)
-                ? send(override.value)
+                ? Effect.catchIf(send(override.value.token), Engine.isTokenRejected, () =>
+                    Effect.flatMap(override.value.renew, (fresh) => {
+                      override.value.token = fresh
+                      return send(fresh)
+                    })
+                  )
                 : Effect.flatMap(auth.token, (token) =>
                     Effect.catchIf(send(token), Engine.isTokenRejected, () =>
                       auth.invalidate(token).pipe(Effect.zipRight(auth.token), Effect.flatMap(send))
@@ -394,7 +410,9 @@ export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpC
     const withClientToken =
       (userId: string) =>
       <A2, E2, R2>(self: Effect.Effect<A2, E2, R2>) =>
-        Effect.flatMap(auth.clientToken(userId), (token) => Effect.provideService(self, clientTokenOverride, token))
+        Effect.flatMap(auth.clientToken(userId), (token) =>
+          Effect.provideService(self, clientTokenOverride, { token, renew: auth.clientToken(userId) })
+        )
 
     return BasiqClient.of({ config, operation, clientToken: auth.clientToken, withClientToken })
   }
