@@ -133,7 +133,7 @@ export interface ConnectionsClient {
   readonly waitForJob: (jobId: string, options?: WaitOptions) => Promise<JobSchemas.Job>
   /** A `CLIENT_ACCESS` token for a user, as a plain string (to hand to Basiq's consent UI). */
   readonly clientToken: (userId: string, options?: CallOptions) => Promise<string>
-  /** Releases the runtime; later calls reject. */
+  /** Releases the runtime; calls still in flight and later calls reject. */
   readonly dispose: () => Promise<void>
 }
 
@@ -163,22 +163,38 @@ export const createConnectionsClient = (options: Options): ConnectionsClient => 
     Layer.provide(BasiqConnections.layerFromConfig(Layer.succeed(BasiqConfig.BasiqConfig, config.right)), transport)
   )
   let disposed = false
+  /** Calls in flight: `dispose()` interrupts them, so no fiber outlives the runtime it runs on. */
+  const inFlight = new Set<AbortController>()
+  const disposedError = () => new Error("basiq-effect: this client has been disposed")
 
   const run = <A, E>(
     effect: Effect.Effect<A, E, BasiqConnections.Services>,
     signal: AbortSignal | undefined
   ): Promise<A> => {
-    if (disposed) return Promise.reject(new Error("basiq-effect: this client has been disposed"))
+    if (disposed) return Promise.reject(disposedError())
     if (signal?.aborted) return Promise.reject(signal.reason)
-    return runtime.runPromiseExit(effect, signal === undefined ? undefined : { signal }).then((exit) => {
-      if (Exit.isSuccess(exit)) return exit.value
-      if (signal?.aborted && Cause.isInterruptedOnly(exit.cause)) throw signal.reason
-      const failure = Cause.failureOption(exit.cause)
-      if (failure._tag === "Some") {
-        throw failure.value instanceof CallbackError ? failure.value.error : failure.value
-      }
-      throw Cause.squash(exit.cause)
-    })
+    const controller = new AbortController()
+    const onAbort = () => controller.abort()
+    signal?.addEventListener("abort", onAbort, { once: true })
+    inFlight.add(controller)
+    return runtime
+      .runPromiseExit(effect, { signal: controller.signal })
+      .then((exit) => {
+        if (Exit.isSuccess(exit)) return exit.value
+        if (Cause.isInterruptedOnly(exit.cause)) {
+          if (signal?.aborted) throw signal.reason
+          if (disposed) throw disposedError()
+        }
+        const failure = Cause.failureOption(exit.cause)
+        if (failure._tag === "Some") {
+          throw failure.value instanceof CallbackError ? failure.value.error : failure.value
+        }
+        throw Cause.squash(exit.cause)
+      })
+      .finally(() => {
+        inFlight.delete(controller)
+        signal?.removeEventListener("abort", onAbort)
+      })
   }
 
   const withConnections = <A, E>(f: (service: Connections.Service) => Effect.Effect<A, E>) =>
@@ -266,6 +282,7 @@ export const createConnectionsClient = (options: Options): ConnectionsClient => 
     dispose: () => {
       if (disposed) return Promise.resolve()
       disposed = true
+      for (const controller of inFlight) controller.abort()
       return runtime.dispose()
     }
   }
