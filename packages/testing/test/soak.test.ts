@@ -28,7 +28,7 @@ const CALLS = Number(process.env.SOAK_CALLS ?? 5_000)
 const SERVED_CALLS = Number(process.env.SOAK_SERVED_CALLS ?? Math.max(200, Math.round(CALLS / 10)))
 const WORKERS = 32
 const FAULT_RATE = 0.1
-/** Generous per-test budgets: about 1 ms per in-memory call, 3 ms per served call, on 2 cores. */
+/** Generous per-test budgets (a loaded 2-core machine does about 400 in-memory or 120 served calls/s). */
 const budget = (calls: number, msPerCall: number) => 30_000 + calls * msPerCall
 
 /** A small deterministic PRNG (mulberry32), so a run's faults are reproducible. */
@@ -255,7 +255,7 @@ describe("soak", () => {
           `heap growth after warm-up (journal off): ${((result.heapGrowthBytes ?? 0) / 1024 / 1024).toFixed(2)} MiB`
       )
     },
-    budget(CALLS, 1)
+    budget(CALLS, 5)
   )
 
   it(
@@ -302,6 +302,6 @@ describe("soak", () => {
           `at most ${maxSockets - socketsBefore} sockets open`
       )
     },
-    budget(SERVED_CALLS, 3)
+    budget(SERVED_CALLS, 20)
   )
 })
