@@ -13,8 +13,9 @@
 
 import { type BasiqAuth, BasiqClient, BasiqConfig, type BasiqError } from "@basiq-effect/core"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { type Config, Layer } from "effect"
+import type * as Config from "effect/Config"
 import type { ConfigError } from "effect/ConfigError"
+import * as Layer from "effect/Layer"
 import { defaultTransport } from "#transport"
 import * as Connections from "./Connections.js"
 import * as Jobs from "./Jobs.js"

@@ -23,7 +23,8 @@
  * @since 0.1.0
  */
 import { BasiqError } from "@basiq-effect/core"
-import { Either, Predicate } from "effect"
+import * as Either from "effect/Either"
+import * as Predicate from "effect/Predicate"
 import type { ConnectionStatus } from "./ConnectionSchemas.js"
 
 /**

@@ -12,7 +12,8 @@
  *
  * @since 0.1.0
  */
-import { Redacted, Schema } from "effect"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import { type OpenEnum, openEnum } from "./internal/schema.js"
 
 // -------------------------------------------------------------------------------------------------

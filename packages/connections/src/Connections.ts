@@ -4,7 +4,10 @@
  * @since 0.1.0
  */
 import { BasiqClient, type BasiqError } from "@basiq-effect/core"
-import { Context, Effect, Either, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
 import * as ConnectionFilter from "./ConnectionFilter.js"
 import * as ConnectionSchemas from "./ConnectionSchemas.js"
 

@@ -20,7 +20,16 @@
 
 import { BasiqClient, BasiqConfig } from "@basiq-effect/core"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { Cause, type Duration, Effect, Either, Exit, Layer, ManagedRuntime, Redacted, type Schedule } from "effect"
+import * as Cause from "effect/Cause"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
 import { defaultTransport } from "#transport"
 import * as BasiqConnections from "./BasiqConnections.js"
 import type * as ConnectionFilter from "./ConnectionFilter.js"
@@ -164,37 +173,37 @@ export const createConnectionsClient = (options: Options): ConnectionsClient => 
   )
   let disposed = false
   /** Calls in flight: `dispose()` interrupts them, so no fiber outlives the runtime it runs on. */
-  const inFlight = new Set<AbortController>()
+  const inFlight = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
   const disposedError = () => new Error("basiq-effect: this client has been disposed")
 
+  // Each call is one fiber on the runtime, observed directly: no abort controller or promise chain
+  // per call (a signal, when given, interrupts the fiber as `runPromiseExit` would).
   const run = <A, E>(
     effect: Effect.Effect<A, E, BasiqConnections.Services>,
     signal: AbortSignal | undefined
   ): Promise<A> => {
     if (disposed) return Promise.reject(disposedError())
     if (signal?.aborted) return Promise.reject(signal.reason)
-    const controller = new AbortController()
-    const onAbort = () => controller.abort()
-    signal?.addEventListener("abort", onAbort, { once: true })
-    inFlight.add(controller)
-    return runtime
-      .runPromiseExit(effect, { signal: controller.signal })
-      .then((exit) => {
-        if (Exit.isSuccess(exit)) return exit.value
+    return new Promise<A>((resolve, reject) => {
+      const fiber = runtime.runFork(effect)
+      const onAbort = () => fiber.unsafeInterruptAsFork(fiber.id())
+      signal?.addEventListener("abort", onAbort, { once: true })
+      inFlight.add(fiber)
+      fiber.addObserver((exit) => {
+        inFlight.delete(fiber)
+        signal?.removeEventListener("abort", onAbort)
+        if (Exit.isSuccess(exit)) return resolve(exit.value)
         if (Cause.isInterruptedOnly(exit.cause)) {
-          if (signal?.aborted) throw signal.reason
-          if (disposed) throw disposedError()
+          if (signal?.aborted) return reject(signal.reason)
+          if (disposed) return reject(disposedError())
         }
         const failure = Cause.failureOption(exit.cause)
         if (failure._tag === "Some") {
-          throw failure.value instanceof CallbackError ? failure.value.error : failure.value
+          return reject(failure.value instanceof CallbackError ? failure.value.error : failure.value)
         }
-        throw Cause.squash(exit.cause)
+        reject(Cause.squash(exit.cause))
       })
-      .finally(() => {
-        inFlight.delete(controller)
-        signal?.removeEventListener("abort", onAbort)
-      })
+    })
   }
 
   const withConnections = <A, E>(f: (service: Connections.Service) => Effect.Effect<A, E>) =>
@@ -282,7 +291,7 @@ export const createConnectionsClient = (options: Options): ConnectionsClient => 
     dispose: () => {
       if (disposed) return Promise.resolve()
       disposed = true
-      for (const controller of inFlight) controller.abort()
+      for (const fiber of inFlight) fiber.unsafeInterruptAsFork(fiber.id())
       return runtime.dispose()
     }
   }

@@ -11,7 +11,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { Connections, type Service } from "./Connections.js"
 
 const missing = (name: keyof Service) => (): Effect.Effect<never> =>

@@ -10,7 +10,8 @@
  *
  * @since 0.1.0
  */
-import { Duration, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Schema from "effect/Schema"
 import { Institution } from "./ConnectionSchemas.js"
 import { type OpenEnum, openEnum, optionalNullable } from "./internal/schema.js"
 

@@ -4,7 +4,15 @@
  * @since 0.1.0
  */
 import { BasiqClient, type BasiqError } from "@basiq-effect/core"
-import { Context, Duration, Effect, Layer, Option, type Redacted, Schedule, Schema, Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import * as ConnectionSchemas from "./ConnectionSchemas.js"
 import { BasiqJobFailedError, BasiqJobTimeoutError, BasiqMfaRequiredError, type JobError } from "./JobError.js"
 import * as JobSchemas from "./JobSchemas.js"

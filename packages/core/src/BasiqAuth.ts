@@ -11,7 +11,16 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Clock, Context, Deferred, Duration, Effect, FiberId, Layer, Redacted, Ref, type Scope } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
 import { BasiqConfig } from "./BasiqConfig.js"
 import * as BasiqError from "./BasiqError.js"
 import * as BasiqRetry from "./BasiqRetry.js"
@@ -50,7 +59,13 @@ export class BasiqAuth extends Context.Tag("@basiq-effect/core/BasiqAuth")<Basiq
 
 type State =
   | { readonly _tag: "Empty" }
-  | { readonly _tag: "Valid"; readonly token: Redacted.Redacted<string>; readonly expiresAt: number }
+  | {
+      readonly _tag: "Valid"
+      readonly token: Redacted.Redacted<string>
+      readonly expiresAt: number
+      /** `Effect.succeed(token)`, built once. */
+      readonly effect: Effect.Effect<Redacted.Redacted<string>>
+    }
   | {
       readonly _tag: "Pending"
       readonly deferred: Deferred.Deferred<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>
@@ -205,17 +220,28 @@ export const make: Effect.Effect<Service, never, BasiqConfig | HttpClient.HttpCl
       return ttl > 0 ? ttl : (expiresIn * 1000) / 2
     }
 
-    const state = yield* Ref.make<State>(empty)
+    // The cache is a plain variable: every read-modify-write below is synchronous (one JS turn),
+    // so it is as atomic as a `Ref`, and a valid token is served without any allocation.
+    let state: State = empty
 
     const refresh = (deferred: Deferred.Deferred<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>) =>
       Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
         exchange({ scope: "SERVER_ACCESS" }).pipe(
           Effect.tap(({ expiresIn, token }) =>
-            Ref.set(state, { _tag: "Valid", token, expiresAt: startedAt + ttlMillis(expiresIn) })
+            Effect.sync(() => {
+              state = {
+                _tag: "Valid",
+                token,
+                expiresAt: startedAt + ttlMillis(expiresIn),
+                effect: Effect.succeed(token)
+              }
+            })
           ),
           Effect.map(({ token }) => token),
           Effect.tapError(() =>
-            Ref.update(state, (s) => (s._tag === "Pending" && s.deferred === deferred ? empty : s))
+            Effect.sync(() => {
+              if (state._tag === "Pending" && state.deferred === deferred) state = empty
+            })
           ),
           Effect.exit,
           Effect.flatMap((exit) => Deferred.done(deferred, exit))
@@ -224,26 +250,29 @@ export const make: Effect.Effect<Service, never, BasiqConfig | HttpClient.HttpCl
 
     // Claiming the refresh and starting it is not interruptible: a caller interrupted in between
     // would leave the cache `Pending` on a deferred nobody completes, and every later call hanging.
-    const token: Service["token"] = Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.flatten(
-          Ref.modify(state, (s): readonly [Service["token"], State] => {
-            if (s._tag === "Valid" && now < s.expiresAt) return [Effect.succeed(s.token), s]
-            if (s._tag === "Pending") return [restore(Deferred.await(s.deferred)), s]
-            const deferred = Deferred.unsafeMake<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>(
-              FiberId.none
-            )
-            return [
-              Effect.zipRight(refresh(deferred), restore(Deferred.await(deferred))),
-              { _tag: "Pending", deferred }
-            ]
-          })
+    const acquire: Service["token"] = Effect.uninterruptibleMask((restore) =>
+      Effect.clockWith((clock) => {
+        const s = state
+        if (s._tag === "Valid" && clock.unsafeCurrentTimeMillis() < s.expiresAt) return s.effect
+        if (s._tag === "Pending") return restore(Deferred.await(s.deferred))
+        const deferred = Deferred.unsafeMake<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>(
+          FiberId.none
         )
-      )
+        state = { _tag: "Pending", deferred }
+        return Effect.zipRight(refresh(deferred), restore(Deferred.await(deferred)))
+      })
     )
 
+    // The common case, a valid cached token, is answered without the mask.
+    const token: Service["token"] = Effect.clockWith((clock) => {
+      const s = state
+      return s._tag === "Valid" && clock.unsafeCurrentTimeMillis() < s.expiresAt ? s.effect : acquire
+    })
+
     const invalidate = (used: Redacted.Redacted<string>): Effect.Effect<void> =>
-      Ref.update(state, (s) => (s._tag === "Valid" && s.token === used ? empty : s))
+      Effect.sync(() => {
+        if (state._tag === "Valid" && state.token === used) state = empty
+      })
 
     const clientToken = (userId: string) => {
       const problem = Engine.checkPathParam(userId)

@@ -20,13 +20,29 @@
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Clock, Context, Effect, Either, Layer, Option, type ParseResult, Redacted, Schema } from "effect"
+import * as UrlParams from "@effect/platform/UrlParams"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Tracer from "effect/Tracer"
 import { layer as authLayer, BasiqAuth } from "./BasiqAuth.js"
 import { BasiqConfig, type Resolved } from "./BasiqConfig.js"
 import * as BasiqError from "./BasiqError.js"
 import * as BasiqRetry from "./BasiqRetry.js"
+import * as Direct from "./internal/direct.js"
 import * as Engine from "./internal/engine.js"
 
 /**
@@ -207,6 +223,9 @@ const clientTokenOverride = Context.GenericTag<"@basiq-effect/core/BasiqClient/T
   "@basiq-effect/core/BasiqClient/TokenOverride"
 )
 
+/** Effect's default tracer: when it is the current one, no tracer was installed. */
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
 /**
  * Builds the client.
  *
@@ -217,13 +236,28 @@ export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpC
   function* () {
     const config = yield* BasiqConfig
     const auth = yield* BasiqAuth
-    const http = (yield* HttpClient.HttpClient).pipe(
+    const base = yield* HttpClient.HttpClient
+    const timeoutMillis = Duration.toMillis(config.timeout)
+    // A transport of this package is called directly (see `internal/direct.ts`); its per-attempt
+    // timeout is a plain timer, so it must fit one.
+    const direct = timeoutMillis <= Engine.maxTimerMillis ? Direct.getDirect(base) : undefined
+    const http = base.pipe(
       HttpClient.withTracerPropagation(false),
       HttpClient.withTracerDisabledWhen(() => true)
     )
     const schedules = {
       idempotent: Engine.retrySchedule(config.retry, true),
       nonIdempotent: Engine.retrySchedule(config.retry, false)
+    }
+    // The authorization header of the last token used (built once per token, not per request).
+    let bearerToken: Redacted.Redacted<string> | undefined
+    let bearerHeader = ""
+    const bearer = (token: Redacted.Redacted<string>): string => {
+      if (token !== bearerToken) {
+        bearerToken = token
+        bearerHeader = `Bearer ${Redacted.value(token)}`
+      }
+      return bearerHeader
     }
     const baseHeaders = {
       accept: "application/json",
@@ -249,6 +283,55 @@ export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpC
       const invalid = (reason: string, fields: ReadonlyArray<string>) =>
         Effect.fail(new BasiqError.BasiqInvalidRequestError({ reason, fields, method: spec.method, route: spec.path }))
 
+      const decodeText = (text: string, status: number, attempts: number): Effect.Effect<A, E> => {
+        let body: unknown
+        try {
+          body = JSON.parse(text)
+        } catch {
+          return Effect.fail(
+            new BasiqError.BasiqDecodeError({
+              method: spec.method,
+              route: spec.path,
+              attempts,
+              status,
+              at: "",
+              expected: "a JSON body"
+            }) as E
+          )
+        }
+        const decoded = success.decode(body, status)
+        if (Either.isRight(decoded)) return Effect.succeed(decoded.right)
+        const { at, expected } = Engine.issueLocation(decoded.left)
+        return Effect.fail(
+          new BasiqError.BasiqDecodeError({
+            method: spec.method,
+            route: spec.path,
+            attempts,
+            status,
+            at,
+            expected
+          }) as E
+        )
+      }
+
+      const failStatus = (
+        status: number,
+        text: string,
+        retryAfter: string | undefined,
+        attempts: number
+      ): Effect.Effect<never, BasiqError.RequestFailure> =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.fail(
+            Engine.statusError(
+              ctx,
+              attempts,
+              status,
+              Engine.parseEnvelope(text),
+              Engine.parseRetryAfter(retryAfter, now)
+            )
+          )
+        )
+
       const readResponse = (
         response: HttpClientResponse.HttpClientResponse,
         attempts: number
@@ -258,54 +341,25 @@ export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpC
           if (success._tag === "NoContent") return Effect.succeed(undefined as A)
           return Effect.flatMap(
             Effect.mapError(response.text, (cause) => Engine.bodyError(ctx, attempts, cause)),
-            (text) => {
-              let body: unknown
-              try {
-                body = JSON.parse(text)
-              } catch {
-                return Effect.fail(
-                  new BasiqError.BasiqDecodeError({
-                    method: spec.method,
-                    route: spec.path,
-                    attempts,
-                    status,
-                    at: "",
-                    expected: "a JSON body"
-                  }) as E
-                )
-              }
-              const decoded = success.decode(body, status)
-              if (Either.isRight(decoded)) return Effect.succeed(decoded.right)
-              const { at, expected } = Engine.issueLocation(decoded.left)
-              return Effect.fail(
-                new BasiqError.BasiqDecodeError({
-                  method: spec.method,
-                  route: spec.path,
-                  attempts,
-                  status,
-                  at,
-                  expected
-                }) as E
-              )
-            }
+            (text) => decodeText(text, status, attempts)
           )
         }
         return Effect.flatMap(
-          Effect.zip(
-            Effect.orElseSucceed(response.text, () => ""),
-            Clock.currentTimeMillis
-          ),
-          ([text, now]) =>
-            Effect.fail(
-              Engine.statusError(
-                ctx,
-                attempts,
-                status,
-                Engine.parseEnvelope(text),
-                Engine.parseRetryAfter(response.headers["retry-after"], now)
-              )
-            )
+          Effect.orElseSucceed(response.text, () => ""),
+          (text) => failStatus(status, text, response.headers["retry-after"], attempts)
         )
+      }
+
+      const readDirect = (
+        response: Direct.DirectResponse,
+        attempts: number
+      ): Effect.Effect<A, E | BasiqError.RequestFailure> => {
+        const status = response.status
+        if (status >= 200 && status < 300) {
+          if (success._tag === "NoContent") return Effect.succeed(undefined as A)
+          return decodeText(response.body ?? "", status, attempts)
+        }
+        return failStatus(status, response.body ?? "", Direct.header(response.headers, "retry-after"), attempts)
       }
 
       return (input) => {
@@ -346,62 +400,132 @@ export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpC
         }
         const finalRequest = request
 
-        return Effect.suspend(() => {
+        return Effect.withFiberRuntime<A, E | BasiqError.RequestFailure>((fiber) => {
           let attempts = 0
           let lastStatus: number | undefined
-          const send = (token: Redacted.Redacted<string>): Effect.Effect<A, E | BasiqError.RequestFailure> =>
-            Effect.suspend(() => {
-              attempts++
-              const n = attempts
-              return http
-                .execute(HttpClientRequest.setHeader(finalRequest, "authorization", `Bearer ${Redacted.value(token)}`))
-                .pipe(
-                  Effect.mapError((e) => Engine.transportError(ctx, n, e)),
-                  Effect.flatMap((response) => {
-                    lastStatus = response.status
-                    return readResponse(response, n)
-                  }),
-                  Effect.timeoutFail({
-                    duration: config.timeout,
-                    onTimeout: () => Engine.timeoutError(ctx, n, config.timeout)
-                  })
-                )
-            })
-          const attempt: Effect.Effect<A, E | BasiqError.RequestFailure> = Effect.flatMap(
-            Effect.serviceOption(clientTokenOverride),
-            (override) =>
-              Option.isSome(override)
-                ? Effect.catchIf(send(override.value.token), Engine.isTokenRejected, () =>
-                    Effect.flatMap(override.value.renew, (fresh) => {
-                      override.value.token = fresh
-                      return send(fresh)
-                    })
-                  )
-                : Effect.flatMap(auth.token, (token) =>
-                    Effect.catchIf(send(token), Engine.isTokenRejected, () =>
-                      auth.invalidate(token).pipe(Effect.zipRight(auth.token), Effect.flatMap(send))
+          // The direct path (a transport of this package, on the live clock) times out with a plain
+          // timer; anything else goes through `HttpClient.execute` and an Effect timeout.
+          const useDirect =
+            direct !== undefined && Context.get(fiber.currentDefaultServices, Clock.Clock) === Engine.liveClock
+          const send = (token: Redacted.Redacted<string>): Effect.Effect<A, E | BasiqError.RequestFailure> => {
+            attempts++
+            const n = attempts
+            const request = HttpClientRequest.setHeader(finalRequest, "authorization", bearer(token))
+            if (useDirect) {
+              return Effect.async<A, E | BasiqError.RequestFailure>((resume) => {
+                // The URL the platform would build (only re-parsed when there is a query).
+                const url =
+                  request.urlParams.length === 0 && Option.isNone(request.hash)
+                    ? request.url
+                    : UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+                if (typeof url !== "string" && Either.isLeft(url)) {
+                  resume(
+                    Effect.fail(
+                      Engine.transportError(
+                        ctx,
+                        n,
+                        new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left })
+                      )
                     )
                   )
-          )
-          return Effect.flatMap(BasiqRetry.currentPolicy, (override) =>
-            Effect.retry(
-              attempt,
-              Option.isSome(override) ? Engine.retrySchedule(override.value, spec.idempotent) : defaultSchedule
-            )
-          ).pipe(
-            Effect.onExit(() =>
-              Effect.annotateCurrentSpan({
-                "basiq.attempts": attempts,
-                ...(lastStatus === undefined ? {} : { "http.response.status_code": lastStatus })
+                  return
+                }
+                const controller = new AbortController()
+                let settled = false
+                const timer = setTimeout(() => {
+                  settled = true
+                  controller.abort()
+                  resume(Effect.fail(Engine.timeoutError(ctx, n, config.timeout)))
+                }, timeoutMillis)
+                direct.send(request, typeof url === "string" ? url : url.right, controller.signal).then(
+                  (response) => {
+                    if (settled) return
+                    settled = true
+                    clearTimeout(timer)
+                    lastStatus = response.status
+                    resume(readDirect(response, n))
+                  },
+                  (cause: unknown) => {
+                    if (settled) return
+                    settled = true
+                    clearTimeout(timer)
+                    resume(
+                      Effect.fail(
+                        Engine.transportError(
+                          ctx,
+                          n,
+                          new HttpClientError.RequestError({ request, reason: "Transport", cause })
+                        )
+                      )
+                    )
+                  }
+                )
+                return Effect.sync(() => {
+                  if (settled) return
+                  settled = true
+                  clearTimeout(timer)
+                  controller.abort()
+                })
               })
-            ),
-            Effect.tapError((e) => {
-              const correlationId = (e as { readonly correlationId?: unknown }).correlationId
-              return typeof correlationId === "string"
-                ? Effect.annotateCurrentSpan("basiq.correlation_id", correlationId)
-                : Effect.void
-            }),
-            Effect.withSpan(spec.span, spanOptions)
+            }
+            return Engine.timeoutFail(
+              Effect.flatMap(
+                Effect.mapError(http.execute(request), (e) => Engine.transportError(ctx, n, e)),
+                (response) => {
+                  lastStatus = response.status
+                  return readResponse(response, n)
+                }
+              ),
+              config.timeout,
+              () => Engine.timeoutError(ctx, n, config.timeout)
+            )
+          }
+          const override = Context.getOption(fiber.currentContext, clientTokenOverride)
+          const attempt: Effect.Effect<A, E | BasiqError.RequestFailure> = Option.isSome(override)
+            ? Effect.suspend(() => {
+                const o = override.value
+                return Effect.catchIf(send(o.token), Engine.isTokenRejected, () =>
+                  Effect.flatMap(o.renew, (fresh) => {
+                    o.token = fresh
+                    return send(fresh)
+                  })
+                )
+              })
+            : Effect.flatMap(auth.token, (token) =>
+                Effect.catchIf(send(token), Engine.isTokenRejected, () =>
+                  auth.invalidate(token).pipe(Effect.zipRight(auth.token), Effect.flatMap(send))
+                )
+              )
+          // The retry machinery starts only after a first failure (which the schedule then sees
+          // first, exactly as `Effect.retry` would have).
+          const policy = fiber.getFiberRef(BasiqRetry.currentPolicy)
+          const retried = Effect.catchAll(attempt, (first) => {
+            let replay = true
+            return Effect.retry(
+              Effect.suspend(() => {
+                if (!replay) return attempt
+                replay = false
+                return Effect.fail(first)
+              }),
+              Option.isSome(policy) ? Engine.retrySchedule(policy.value, spec.idempotent) : defaultSchedule
+            )
+          })
+          // With no tracer installed (Effect's native one) nobody can see a span: skip it.
+          if (fiber.currentTracer === nativeTracer) return retried
+          return Effect.useSpan(spec.span, spanOptions, (span) =>
+            Effect.onExit(Effect.withParentSpan(retried, span), (exit) => {
+              span.attribute("basiq.attempts", attempts)
+              if (lastStatus !== undefined) span.attribute("http.response.status_code", lastStatus)
+              if (Exit.isFailure(exit)) {
+                const failure = Cause.failureOption(exit.cause)
+                const correlationId =
+                  failure._tag === "Some"
+                    ? (failure.value as { readonly correlationId?: unknown }).correlationId
+                    : undefined
+                if (typeof correlationId === "string") span.attribute("basiq.correlation_id", correlationId)
+              }
+              return Effect.void
+            })
           )
         })
       }

@@ -3,8 +3,15 @@
  *
  * @since 0.1.0
  */
-import { Config, Context, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
+import * as Config from "effect/Config"
 import type { ConfigError } from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import { BasiqConfigError } from "./BasiqError.js"
 import * as BasiqRetry from "./BasiqRetry.js"
 

@@ -8,7 +8,8 @@
  *
  * @since 0.1.0
  */
-import { Duration, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Schema from "effect/Schema"
 
 /**
  * One entry of Basiq's error envelope `data[]`.

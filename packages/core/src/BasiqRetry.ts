@@ -15,8 +15,12 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, FiberRef, Option, Schedule } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import { dual } from "effect/Function"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import type { RequestFailure } from "./BasiqError.js"
 
 /**

@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /**
  * An open enum: the known literals, or any other string Basiq may add later. The type stays

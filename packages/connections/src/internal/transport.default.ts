@@ -5,7 +5,7 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import type { Layer } from "effect"
+import type * as Layer from "effect/Layer"
 
 /** @internal */
 export const defaultTransport: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer

@@ -6,7 +6,7 @@
 
 import { UndiciHttpClient } from "@basiq-effect/core/node"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import type { Layer } from "effect"
+import type * as Layer from "effect/Layer"
 
 /** @internal */
 export const defaultTransport: Layer.Layer<HttpClient.HttpClient> = UndiciHttpClient.layer
