@@ -430,14 +430,15 @@ export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpC
                   )
                   return
                 }
-                const controller = new AbortController()
                 let settled = false
                 const timer = setTimeout(() => {
                   settled = true
-                  controller.abort()
+                  abort()
                   resume(Effect.fail(Engine.timeoutError(ctx, n, config.timeout)))
                 }, timeoutMillis)
-                direct.send(request, typeof url === "string" ? url : url.right, controller.signal).then(
+                const abort = direct.send(
+                  request,
+                  typeof url === "string" ? url : url.right,
                   (response) => {
                     if (settled) return
                     settled = true
@@ -445,7 +446,7 @@ export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpC
                     lastStatus = response.status
                     resume(readDirect(response, n))
                   },
-                  (cause: unknown) => {
+                  (cause) => {
                     if (settled) return
                     settled = true
                     clearTimeout(timer)
@@ -464,7 +465,7 @@ export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpC
                   if (settled) return
                   settled = true
                   clearTimeout(timer)
-                  controller.abort()
+                  abort()
                 })
               })
             }

@@ -24,7 +24,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { Agent, type Dispatcher, request as undiciRequest } from "undici"
+import { Agent, type Dispatcher, errors } from "undici"
 import * as Direct from "./internal/direct.js"
 
 /**
@@ -140,6 +140,23 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 }
 
+/** As `undici.request` reads a URL (`http:` and `https:` only). */
+const parseUrl = (url: string | URL): URL => {
+  const parsed = typeof url === "string" ? new URL(url) : url
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new errors.InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.")
+  }
+  return parsed
+}
+
+/** The body as text, as undici's `body.text()` reads it (UTF-8, a leading BOM skipped). */
+const decodeUtf8 = (chunks: ReadonlyArray<Buffer>, length: number): string => {
+  if (chunks.length === 0 || length === 0) return ""
+  const buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length)
+  const start = buffer.length > 2 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0
+  return buffer.toString("utf8", start, buffer.length)
+}
+
 const requestBody = (request: HttpClientRequest.HttpClientRequest): string | Uint8Array | null => {
   const body = request.body
   switch (body._tag) {
@@ -159,27 +176,88 @@ const requestBody = (request: HttpClientRequest.HttpClientRequest): string | Uin
  * @category constructors
  */
 export const fromDispatcher = (dispatcher: Dispatcher): HttpClient.HttpClient => {
-  const send = async (
-    request: HttpClientRequest.HttpClientRequest,
-    url: string | URL,
-    signal: AbortSignal
-  ): Promise<Direct.DirectResponse> => {
-    const response = await undiciRequest(url, {
-      method: request.method as Dispatcher.HttpMethod,
-      headers: request.headers,
-      body: requestBody(request),
-      signal,
-      dispatcher
-    })
-    // The body is read here, so a connection that breaks mid-body is a transport failure.
-    const body = nullBodyStatuses.has(response.statusCode) ? null : await response.body.text()
-    return { status: response.statusCode, headers: response.headers, body }
+  const send: Direct.Direct["send"] = (request, url, onResponse, onError) => {
+    let controller: Dispatcher.DispatchController | undefined
+    let abortReason: Error | undefined
+    let settled = false
+    let status = 0
+    let headers: Direct.DirectResponse["headers"] = {}
+    const chunks: Array<Buffer> = []
+    let length = 0
+    const fail = (error: unknown) => {
+      if (settled) return
+      settled = true
+      onError(error)
+    }
+    // `dispatch` with a handler collecting the body, rather than `undici.request` and a body
+    // stream read with `.text()`: the same request and errors, without the stream per request.
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart: (c) => {
+        if (abortReason !== undefined) c.abort(abortReason)
+        else controller = c
+      },
+      onResponseStart: (_c, statusCode, responseHeaders) => {
+        // Informational (1xx) answers precede the final one.
+        if (statusCode < 200) return
+        status = statusCode
+        headers = responseHeaders
+      },
+      onResponseData: (_c, chunk) => {
+        chunks.push(chunk)
+        length += chunk.length
+      },
+      onResponseEnd: () => {
+        if (settled) return
+        settled = true
+        // The body is read in full here, so a connection that breaks mid-body is a transport failure.
+        onResponse({ status, headers, body: nullBodyStatuses.has(status) ? null : decodeUtf8(chunks, length) })
+      },
+      onResponseError: (_c, error) => fail(error)
+    }
+    try {
+      const target = parseUrl(url)
+      dispatcher.dispatch(
+        {
+          origin: target.origin,
+          path: target.search ? `${target.pathname}${target.search}` : target.pathname,
+          method: request.method as Dispatcher.HttpMethod,
+          headers: request.headers,
+          body: requestBody(request)
+        },
+        handler
+      )
+    } catch (error) {
+      fail(error)
+    }
+    return () => {
+      if (settled || abortReason !== undefined) return
+      abortReason = new errors.RequestAbortedError()
+      controller?.abort(abortReason)
+    }
   }
   const client = HttpClient.make((request, url, signal) =>
-    Effect.tryPromise({
-      try: () => send(request, url, signal),
-      catch: (cause) => new HttpClientError.RequestError({ request, reason: "Transport", cause })
-    }).pipe(Effect.map((response) => new UndiciResponse(request, response.status, response.headers, response.body)))
+    Effect.async<UndiciResponse, HttpClientError.RequestError>((resume) => {
+      let completed = false
+      let cleanup: (() => void) | undefined
+      const finish = (effect: Effect.Effect<UndiciResponse, HttpClientError.RequestError>) => {
+        completed = true
+        cleanup?.()
+        resume(effect)
+      }
+      const abort = send(
+        request,
+        url,
+        (response) =>
+          finish(Effect.succeed(new UndiciResponse(request, response.status, response.headers, response.body))),
+        (cause) => finish(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+      )
+      // The signal also covers requests tied to a scope (`HttpClient.withScope`).
+      if (!completed) {
+        signal.addEventListener("abort", abort, { once: true })
+        cleanup = () => signal.removeEventListener("abort", abort)
+      }
+      return Effect.sync(abort)
+    })
   )
   return Direct.withDirect(client, { send })
 }

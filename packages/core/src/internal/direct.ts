@@ -1,8 +1,8 @@
 /**
  * A transport's direct entry point. A transport built by this package (the undici client) lets
  * the Basiq pipeline send a request without the generic `HttpClient` machinery (per-request fiber
- * refs, URL re-parsing, response wrappers, a second abort controller) and time it out with a plain
- * timer instead of racing fibers. A client the user wraps (`HttpClient.mapRequest`, ...) is
+ * refs, URL re-parsing, response wrappers, abort controllers) and time it out with a plain timer
+ * instead of racing fibers. A client the user wraps (`HttpClient.mapRequest`, ...) is
  * another object without the entry, so it is always used through `execute`.
  *
  * @internal
@@ -27,12 +27,17 @@ export interface DirectResponse {
 
 /** @internal */
 export interface Direct {
-  /** Sends a request; rejects with the transport's own error (the `HttpClient` wraps it in a `RequestError`). */
+  /**
+   * Sends a request. Exactly one of `onResponse` and `onError` (with the transport's own error,
+   * which the `HttpClient` wraps in a `RequestError`) is called, unless the request is aborted
+   * first with the returned function.
+   */
   readonly send: (
     request: HttpClientRequest.HttpClientRequest,
     url: string | URL,
-    signal: AbortSignal
-  ) => Promise<DirectResponse>
+    onResponse: (response: DirectResponse) => void,
+    onError: (error: unknown) => void
+  ) => () => void
 }
 
 interface WithDirect {
