@@ -357,6 +357,7 @@ export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpC
         const status = response.status
         if (status >= 200 && status < 300) {
           if (success._tag === "NoContent") return Effect.succeed(undefined as A)
+          if (response.bodyError !== undefined) return Effect.fail(Engine.bodyError(ctx, attempts, response.bodyError))
           return decodeText(response.body ?? "", status, attempts)
         }
         return failStatus(status, response.body ?? "", Direct.header(response.headers, "retry-after"), attempts)

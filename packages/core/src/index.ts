@@ -38,3 +38,7 @@ export {
  * @since 0.1.0
  */
 export * as BasiqRetry from "./BasiqRetry.js"
+/**
+ * @since 0.1.0
+ */
+export * as FetchTransport from "./FetchTransport.js"

@@ -21,8 +21,10 @@ export const DirectTypeId: unique symbol = Symbol.for("@basiq-effect/core/Direct
 export interface DirectResponse {
   readonly status: number
   readonly headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
-  /** `null` for statuses without a body (204, 304, ...). */
+  /** `null` for statuses without a body (204, 304, ...), or when reading it failed. */
   readonly body: string | null
+  /** Why the body could not be read, for transports that report it apart (`fetch`). */
+  readonly bodyError?: unknown
 }
 
 /** @internal */
