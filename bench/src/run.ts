@@ -398,7 +398,7 @@ const render = (
     "",
     `### getConnection throughput and latency (loopback, keep-alive, ${fmt(2092)} B body; ${roundMs[1]} ms rounds at c=1, ${roundMs[50]} ms at c=50)`,
     "",
-    'Spread is half the min..max range of the rounds, as a percentage of the median. CPU is this process\'s user+system CPU per request (the server runs in a child process). "above raw": minus the raw variant on the same wire client (fetch or undici); "above its transport": minus the transport the SDK variant runs on (raw undici for the undici variants, `@effect/platform`\'s `FetchHttpClient` for the Effect API over fetch).',
+    'Spread is half the min..max range of the rounds, as a percentage of the median. CPU is this process\'s user+system CPU per request (the server runs in a child process). "above raw": minus the raw variant on the same wire client (fetch or undici); "above its transport": minus the transport the SDK variant runs on (raw undici for the undici variants, raw fetch for `FetchTransport`, `@effect/platform`\'s `FetchHttpClient` without the SDK for the Effect API over a user-provided `FetchHttpClient.layer`).',
     "",
     throughput,
     "",
