@@ -360,7 +360,7 @@ export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpC
           if (response.bodyError !== undefined) return Effect.fail(Engine.bodyError(ctx, attempts, response.bodyError))
           return decodeText(response.body ?? "", status, attempts)
         }
-        return failStatus(status, response.body ?? "", Direct.header(response.headers, "retry-after"), attempts)
+        return failStatus(status, response.body ?? "", response.header("retry-after"), attempts)
       }
 
       return (input) => {

@@ -56,14 +56,6 @@ const streamBodyError = (request: HttpClientRequest.HttpClientRequest): HttpClie
     description: "stream request bodies are not supported by this transport"
   })
 
-const responseHeaders = (response: Response): Record<string, string> => {
-  const out: Record<string, string> = {}
-  response.headers.forEach((value, name) => {
-    out[name] = value
-  })
-  return out
-}
-
 /**
  * Builds the client over a `fetch` function (default: the global one, looked up per request).
  *
@@ -88,12 +80,17 @@ export const make = (fetch: Fetch = globalFetch): HttpClient.HttpClient => {
           (body) => {
             if (settled) return
             settled = true
-            onResponse({ status: response.status, headers: responseHeaders(response), body })
+            onResponse({ status: response.status, header: (name) => response.headers.get(name) ?? undefined, body })
           },
           (bodyError: unknown) => {
             if (settled) return
             settled = true
-            onResponse({ status: response.status, headers: responseHeaders(response), body: null, bodyError })
+            onResponse({
+              status: response.status,
+              header: (name) => response.headers.get(name) ?? undefined,
+              body: null,
+              bodyError
+            })
           }
         ),
       (error: unknown) => {

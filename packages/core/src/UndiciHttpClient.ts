@@ -42,7 +42,12 @@ export interface Options {
 
 const nullBodyStatuses = new Set([101, 204, 205, 304])
 
-type RawHeaders = Direct.DirectResponse["headers"]
+type RawHeaders = Direct.RawHeaders
+
+/** What the undici `send` reports: the direct response, and the raw headers for `UndiciResponse`. */
+interface UndiciDirectResponse extends Direct.DirectResponse {
+  readonly headers: RawHeaders
+}
 
 const encoder = new TextEncoder()
 
@@ -176,12 +181,12 @@ const requestBody = (request: HttpClientRequest.HttpClientRequest): string | Uin
  * @category constructors
  */
 export const fromDispatcher = (dispatcher: Dispatcher): HttpClient.HttpClient => {
-  const send: Direct.Direct["send"] = (request, url, onResponse, onError) => {
+  const send: Direct.Direct<UndiciDirectResponse>["send"] = (request, url, onResponse, onError) => {
     let controller: Dispatcher.DispatchController | undefined
     let abortReason: Error | undefined
     let settled = false
     let status = 0
-    let headers: Direct.DirectResponse["headers"] = {}
+    let headers: RawHeaders = {}
     const chunks: Array<Buffer> = []
     let length = 0
     const fail = (error: unknown) => {
@@ -210,7 +215,13 @@ export const fromDispatcher = (dispatcher: Dispatcher): HttpClient.HttpClient =>
         if (settled) return
         settled = true
         // The body is read in full here, so a connection that breaks mid-body is a transport failure.
-        onResponse({ status, headers, body: nullBodyStatuses.has(status) ? null : decodeUtf8(chunks, length) })
+        const raw = headers
+        onResponse({
+          status,
+          headers: raw,
+          header: (name) => Direct.header(raw, name),
+          body: nullBodyStatuses.has(status) ? null : decodeUtf8(chunks, length)
+        })
       },
       onResponseError: (_c, error) => fail(error)
     }

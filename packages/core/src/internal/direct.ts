@@ -20,7 +20,8 @@ export const DirectTypeId: unique symbol = Symbol.for("@basiq-effect/core/Direct
  */
 export interface DirectResponse {
   readonly status: number
-  readonly headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+  /** A header by lower-case name, repeated values joined with ", " (read only when needed). */
+  readonly header: (name: string) => string | undefined
   /** `null` for statuses without a body (204, 304, ...), or when reading it failed. */
   readonly body: string | null
   /** Why the body could not be read, for transports that report it apart (`fetch`). */
@@ -28,7 +29,7 @@ export interface DirectResponse {
 }
 
 /** @internal */
-export interface Direct {
+export interface Direct<R extends DirectResponse = DirectResponse> {
   /**
    * Sends a request. Exactly one of `onResponse` and `onError` (with the transport's own error,
    * which the `HttpClient` wraps in a `RequestError`) is called, unless the request is aborted
@@ -37,7 +38,7 @@ export interface Direct {
   readonly send: (
     request: HttpClientRequest.HttpClientRequest,
     url: string | URL,
-    onResponse: (response: DirectResponse) => void,
+    onResponse: (response: R) => void,
     onError: (error: unknown) => void
   ) => () => void
 }
@@ -63,11 +64,18 @@ export const getDirect = (client: HttpClient.HttpClient): Direct | undefined =>
   Object.hasOwn(client, DirectTypeId) ? (client as HttpClient.HttpClient & WithDirect)[DirectTypeId] : undefined
 
 /**
+ * Response headers as Node.js clients give them (lower-case names, repeated values as arrays).
+ *
+ * @internal
+ */
+export type RawHeaders = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+
+/**
  * A header's value, repeated values joined with ", " (as `Headers.fromInput` reads them).
  *
  * @internal
  */
-export const header = (headers: DirectResponse["headers"], name: string): string | undefined => {
+export const header = (headers: RawHeaders, name: string): string | undefined => {
   const value = headers[name]
   return value === undefined ? undefined : typeof value === "string" ? value : value.join(", ")
 }
