@@ -20,10 +20,10 @@ import { type DecodeResult, measureDecode } from "./decode.js"
 import { accessToken, connectionId, userId } from "./fixtures.js"
 import { type Driver, effectDriver, promiseDriver, type RoundResult } from "./load.js"
 import { startServer } from "./serverProcess.js"
-import { fmt, fmtSummary, kb, quantileSorted, type Summary, summarize, table } from "./stats.js"
+import { fmt, fmtSummary, kb, median, quantileSorted, type Summary, summarize, table } from "./stats.js"
 
 const rounds = Math.max(1, Math.min(15, Number(process.env.BENCH_ROUNDS ?? 7)))
-const roundMs: Record<number, number> = { 1: 500, 50: 1_200 }
+const roundMs: Record<number, number> = { 1: 500, 50: 2_000 }
 const maxCalls = 100_000
 const concurrencies = [1, 50] as const
 const apiKey = "bench-api-key"
@@ -171,6 +171,8 @@ interface Row {
   readonly p50: Summary
   readonly p99: Summary
   readonly cpuPerReq: Summary
+  /** CPU per request of each round, in round order (rounds of all variants interleave). */
+  readonly cpuRounds: ReadonlyArray<number>
 }
 
 const runThroughput = async (variants: ReadonlyArray<Variant>): Promise<ReadonlyArray<Row>> => {
@@ -203,12 +205,20 @@ const runThroughput = async (variants: ReadonlyArray<Variant>): Promise<Readonly
         rps: summarize(rs.map((x) => (x.requests * 1000) / x.elapsedMs)),
         p50: summarize(rs.map((x) => quantileSorted(x.latencies, 0.5))),
         p99: summarize(rs.map((x) => quantileSorted(x.latencies, 0.99))),
-        cpuPerReq: summarize(rs.map((x) => x.cpuUs / x.requests))
+        cpuPerReq: summarize(rs.map((x) => x.cpuUs / x.requests)),
+        cpuRounds: rs.map((x) => x.cpuUs / x.requests)
       })
     }
   }
   return rows
 }
+
+/**
+ * CPU per request of `row` above `baseline`: the median of the per-round differences (each round
+ * runs both, close in time, so a change in the machine's load between rounds cancels out).
+ */
+const cpuAbove = (row: Row, baseline: Row): number =>
+  median(row.cpuRounds.map((cpu, i) => cpu - (baseline.cpuRounds[i] ?? Number.NaN)))
 
 // -------------------------------------------------------------------------------------------------
 // token exchanges on a cold client, heap growth
@@ -346,7 +356,7 @@ const render = (
       const fetchRow = find("raw fetch + JSON.parse", r.concurrency)
       const delta = (name: string) => {
         const other = find(name, r.concurrency)
-        return other === undefined || other === r ? "" : fmt(r.cpuPerReq.median - other.cpuPerReq.median, 0)
+        return other === undefined || other === r ? "" : fmt(cpuAbove(r, other), 0)
       }
       return [
         r.variant.name,
@@ -398,7 +408,7 @@ const render = (
     "",
     `### getConnection throughput and latency (loopback, keep-alive, ${fmt(2092)} B body; ${roundMs[1]} ms rounds at c=1, ${roundMs[50]} ms at c=50)`,
     "",
-    'Spread is half the min..max range of the rounds, as a percentage of the median. CPU is this process\'s user+system CPU per request (the server runs in a child process). "above raw": minus the raw variant on the same wire client (fetch or undici); "above its transport": minus the transport the SDK variant runs on (raw undici for the undici variants, raw fetch for `FetchTransport`, `@effect/platform`\'s `FetchHttpClient` without the SDK for the Effect API over a user-provided `FetchHttpClient.layer`).',
+    'Spread is half the min..max range of the rounds, as a percentage of the median. CPU is this process\'s user+system CPU per request (the server runs in a child process). "above raw" and "above its transport" are medians of the per-round differences. "above raw": minus the raw variant on the same wire client (fetch or undici); "above its transport": minus the transport the SDK variant runs on (raw undici for the undici variants, raw fetch for `FetchTransport`, `@effect/platform`\'s `FetchHttpClient` without the SDK for the Effect API over a user-provided `FetchHttpClient.layer`).',
     "",
     throughput,
     "",
@@ -466,7 +476,7 @@ const main = async () => {
     const ratio = facade50.rps.median / fetch50.rps.median
     const above = (name: string) => {
       const r = row(name, 50)
-      return r.cpuPerReq.median - row(r.variant.transportBaseline, 50).cpuPerReq.median
+      return cpuAbove(r, row(r.variant.transportBaseline, 50))
     }
     const nodeAbove = [
       { name: "Effect API", us: above("Effect API (undici)") },
