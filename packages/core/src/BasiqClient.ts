@@ -503,14 +503,30 @@ export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpC
           const policy = fiber.getFiberRef(BasiqRetry.currentPolicy)
           const retried = Effect.catchAll(attempt, (first) => {
             let replay = true
-            return Effect.retry(
+            // Whether an attempt that failed may still have been applied by Basiq.
+            let maybeApplied = Engine.mayHaveApplied(first)
+            const retrying = Effect.retry(
               Effect.suspend(() => {
-                if (!replay) return attempt
+                if (!replay) {
+                  return Effect.tapError(attempt, (e) => {
+                    if (Engine.mayHaveApplied(e)) maybeApplied = true
+                    return Effect.void
+                  })
+                }
                 replay = false
                 return Effect.fail(first)
               }),
               Option.isSome(policy) ? Engine.retrySchedule(policy.value, spec.idempotent) : defaultSchedule
             )
+            // A DELETE retried after an attempt that may have been applied, answered 404: that
+            // attempt deleted it. The delete succeeded.
+            return spec.method === "DELETE"
+              ? Effect.catchIf(
+                  retrying,
+                  (e) => e._tag === "BasiqNotFoundError" && maybeApplied,
+                  () => Effect.succeed(undefined as A)
+                )
+              : retrying
           })
           // With no tracer installed (Effect's native one) nobody can see a span: skip it.
           if (fiber.currentTracer === nativeTracer) return retried

@@ -211,6 +211,16 @@ export const statusError = (
 export const isTokenRejected = (e: Failure): boolean =>
   e._tag === "BasiqUnauthorizedError" || (e._tag === "BasiqForbiddenError" && e.code === "access-denied")
 
+/**
+ * Whether a failed attempt may have been applied by Basiq (the request may have reached it): a
+ * broken connection after sending, a timeout, a cut-off body, or a 5xx other than 503.
+ *
+ * @internal
+ */
+export const mayHaveApplied = (e: Failure): boolean =>
+  (e._tag === "BasiqTransportError" && e.reason !== "ConnectionRefused") ||
+  (e._tag === "BasiqServerError" && e.status !== 503)
+
 const idempotentStatuses = new Set([408, 429, 500, 502, 503, 504])
 
 /**
