@@ -18,7 +18,7 @@ import {
   Jobs
 } from "@basiq-effect/connections"
 import { InMemoryBasiq } from "@basiq-effect/testing"
-import { Cause, Console, Effect, Either, Layer, Redacted } from "effect"
+import { Cause, Console, Effect, Either, Layer, Redacted, Schedule } from "effect"
 
 const stepIcon = (status: string): string =>
   status === "success" ? "✔" : status === "failed" ? "✘" : status === "in-progress" ? "…" : "·"
@@ -32,14 +32,17 @@ const printAccounts = (connection: ConnectionSchemas.Connection) =>
   Effect.gen(function* () {
     const accounts = connection.accounts?.data ?? []
     yield* Console.log(
-      `    ${"account".padEnd(26)} ${"number".padEnd(10)} ${"balance".padStart(12)} ${"available".padStart(12)}`
+      `    ${"account".padEnd(26)} ${"number".padEnd(20)} ${"balance".padStart(12)} ${"available".padStart(12)}`
     )
     for (const a of accounts) {
       yield* Console.log(
-        `    ${a.name.padEnd(26)} ${a.accountNo.padEnd(10)} ${money(a.balance).padStart(12)} ${money(a.availableFunds).padStart(12)}`
+        `    ${a.name.padEnd(26)} ${a.accountNo.padEnd(20)} ${money(a.balance).padStart(12)} ${money(a.availableFunds).padStart(12)}`
       )
     }
   })
+
+/** Poll often so each step shows up (Basiq's default wait polls every 1-5 s). */
+const poll = Schedule.spaced("100 millis")
 
 const step = (n: number, title: string) => Console.log(`\n${n}. ${title}`)
 
@@ -62,7 +65,7 @@ const inMemoryLifecycle = Effect.gen(function* () {
     institution: { id: "AU00000" }
   })
   yield* Console.log(`    Basiq accepted the request: job ${ref.id}`)
-  const job = yield* jobs.waitForJob(ref.id, { onProgress: printJob })
+  const job = yield* jobs.waitForJob(ref.id, { schedule: poll, onProgress: printJob })
   const connectionId = Jobs.connectionIdFromJob(job)
   if (connectionId === undefined) return yield* Effect.dieMessage("the finished job names no connection")
   yield* Console.log(`    connected: connection ${connectionId}`)
@@ -86,7 +89,7 @@ const inMemoryLifecycle = Effect.gen(function* () {
   const again = yield* connections.refreshConnection(user.id, connectionId)
   yield* Console.log(`    job ${refresh.id} started (alreadyRunning: ${refresh.alreadyRunning})`)
   yield* Console.log(`    second refresh answered with job ${again.id} (alreadyRunning: ${again.alreadyRunning})`)
-  yield* jobs.waitForJob(refresh.id, { onProgress: printJob })
+  yield* jobs.waitForJob(refresh.id, { schedule: poll, onProgress: printJob })
 
   yield* step(6, "An MFA login at AU00002, answered through onMfa")
   const mfaRef = yield* connections.postConnection(user.id, {
@@ -95,6 +98,7 @@ const inMemoryLifecycle = Effect.gen(function* () {
     institution: { id: "AU00002" }
   })
   const mfaJob = yield* jobs.waitForJob(mfaRef.id, {
+    schedule: poll,
     onProgress: printJob,
     onMfa: (challenge) =>
       Console.log(`    Basiq asks (${challenge.method}): ${challenge.prompts.join(", ")} → answering`).pipe(
@@ -109,7 +113,7 @@ const inMemoryLifecycle = Effect.gen(function* () {
     password: Redacted.make("password"),
     institution: { id: "AU00000" }
   })
-  yield* jobs.waitForJob(lockedRef.id, { onProgress: printJob }).pipe(
+  yield* jobs.waitForJob(lockedRef.id, { schedule: poll, onProgress: printJob }).pipe(
     Effect.flatMap(() => Effect.dieMessage("the locked login unexpectedly connected")),
     Effect.catchTag("BasiqJobFailedError", (e) =>
       Console.log(`    BasiqJobFailedError: step ${e.step}, code ${e.code}, "${e.detail ?? e.title}"`)
@@ -145,7 +149,7 @@ const realLifecycle = (userId: string) =>
     yield* printAccounts(yield* connections.getConnection(userId, first.id))
     yield* step(3, "refreshConnection, then waitForJob")
     const ref = yield* connections.refreshConnection(userId, first.id)
-    yield* jobs.waitForJob(ref.id, { onProgress: printJob })
+    yield* jobs.waitForJob(ref.id, { schedule: poll, onProgress: printJob })
     yield* Console.log("\nDone.")
   })
 
@@ -155,7 +159,7 @@ const program =
     ? inMemoryLifecycle.pipe(
         Effect.provide(
           BasiqConnections.layerWithoutHttpClient({ apiKey: "demo-api-key" }).pipe(
-            Layer.provideMerge(InMemoryBasiq.layer({ stepDuration: "250 millis" }))
+            Layer.provideMerge(InMemoryBasiq.layer({ stepDuration: "300 millis" }))
           )
         )
       )
