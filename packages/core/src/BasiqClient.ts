@@ -283,26 +283,8 @@ export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpC
       const invalid = (reason: string, fields: ReadonlyArray<string>) =>
         Effect.fail(new BasiqError.BasiqInvalidRequestError({ reason, fields, method: spec.method, route: spec.path }))
 
-      const decodeText = (text: string, status: number, attempts: number): Effect.Effect<A, E> => {
-        let body: unknown
-        try {
-          body = JSON.parse(text)
-        } catch {
-          return Effect.fail(
-            new BasiqError.BasiqDecodeError({
-              method: spec.method,
-              route: spec.path,
-              attempts,
-              status,
-              at: "",
-              expected: "a JSON body"
-            }) as E
-          )
-        }
-        const decoded = success.decode(body, status)
-        if (Either.isRight(decoded)) return Effect.succeed(decoded.right)
-        const { at, expected } = Engine.issueLocation(decoded.left)
-        return Effect.fail(
+      const decodeError = (status: number, attempts: number, at: string, expected: string) =>
+        Effect.fail(
           new BasiqError.BasiqDecodeError({
             method: spec.method,
             route: spec.path,
@@ -312,6 +294,18 @@ export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpC
             expected
           }) as E
         )
+
+      const decodeText = (text: string, status: number, attempts: number): Effect.Effect<A, E> => {
+        let body: unknown
+        try {
+          body = JSON.parse(text)
+        } catch {
+          return decodeError(status, attempts, "", "a JSON body")
+        }
+        const decoded = success.decode(body, status)
+        if (Either.isRight(decoded)) return Effect.succeed(decoded.right)
+        const { at, expected } = Engine.issueLocation(decoded.left)
+        return decodeError(status, attempts, at, expected)
       }
 
       const failStatus = (
