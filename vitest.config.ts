@@ -6,6 +6,7 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 /** Tests run from sources: workspace packages resolve to their `src/` entry points. */
 const alias = {
   "@basiq-effect/core/node": src("./packages/core/src/node.ts"),
+  "@basiq-effect/core/errors": src("./packages/core/src/errors.ts"),
   "@basiq-effect/core": src("./packages/core/src/index.ts"),
   "@basiq-effect/connections": src("./packages/connections/src/index.ts"),
   "@basiq-effect/testing": src("./packages/testing/src/index.ts"),

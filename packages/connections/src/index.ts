@@ -7,21 +7,7 @@
  *
  * @since 0.1.0
  */
-export {
-  BasiqAuthenticationError,
-  BasiqBadRequestError,
-  BasiqConfigError,
-  BasiqDecodeError,
-  BasiqForbiddenError,
-  BasiqInvalidRequestError,
-  BasiqNotFoundError,
-  BasiqRateLimitError,
-  BasiqServerError,
-  BasiqTransportError,
-  BasiqUnauthorizedError,
-  BasiqUnexpectedStatusError,
-  BasiqUnsupportedMediaTypeError
-} from "@basiq-effect/core"
+export * from "@basiq-effect/core/errors"
 export * as BasiqConnections from "./BasiqConnections.js"
 /**
  * @since 0.1.0

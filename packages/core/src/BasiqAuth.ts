@@ -10,21 +10,26 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
-import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { BasiqConfig } from "./BasiqConfig.js"
 import * as BasiqError from "./BasiqError.js"
 import * as BasiqRetry from "./BasiqRetry.js"
-import * as Engine from "./internal/engine.js"
+import type { RequestContext } from "./internal/failures.js"
+import * as Paths from "./internal/paths.js"
+import * as Pipeline from "./internal/pipeline.js"
+import * as RetryRules from "./internal/retryRules.js"
 
 /**
  * The authentication service.
@@ -47,8 +52,6 @@ export interface Service {
     Redacted.Redacted<string>,
     BasiqError.BasiqAuthenticationError | BasiqError.BasiqInvalidRequestError
   >
-  /** How many `/token` exchanges this service has started (for diagnostics and tests). */
-  readonly exchanges: Effect.Effect<number>
 }
 
 /**
@@ -73,65 +76,72 @@ type State =
 
 const empty: State = { _tag: "Empty" }
 
-const tokenContext: Engine.RequestContext = { method: "POST", route: "/token", idempotent: true }
+const tokenContext: RequestContext = { method: "POST", route: "/token", idempotent: true }
 
 interface Exchanged {
   readonly token: Redacted.Redacted<string>
-  readonly expiresIn: number
+  /** Seconds, as Basiq sent it (possibly missing or nonsense: see {@link lifetimeMillis}). */
+  readonly expiresIn: unknown
 }
 
-const readToken = (
-  response: HttpClientResponse.HttpClientResponse,
-  attempts: number
-): Effect.Effect<Exchanged, BasiqError.RequestFailure | BasiqError.BasiqAuthenticationError> =>
-  Effect.flatMap(
-    Effect.mapError(response.text, (cause) => Engine.bodyError(tokenContext, attempts, cause)),
-    (text) =>
-      Effect.suspend((): Effect.Effect<Exchanged, BasiqError.RequestFailure | BasiqError.BasiqAuthenticationError> => {
-        if (response.status >= 200 && response.status < 300) {
-          let json: unknown
-          try {
-            json = JSON.parse(text)
-          } catch {
-            json = undefined
-          }
-          const body = (typeof json === "object" && json !== null ? json : {}) as {
-            readonly access_token?: unknown
-            readonly expires_in?: unknown
-          }
-          if (typeof body.access_token !== "string" || body.access_token.length === 0) {
-            return Effect.fail(
-              new BasiqError.BasiqAuthenticationError({
-                reason: "the token response has no access_token",
-                status: response.status,
-                attempts
-              })
-            )
-          }
-          const expiresIn =
-            typeof body.expires_in === "number" && Number.isFinite(body.expires_in) && body.expires_in > 0
-              ? body.expires_in
-              : 3600
-          return Effect.succeed({ token: Redacted.make(body.access_token), expiresIn })
-        }
-        return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Effect.fail(
-            Engine.statusError(
-              tokenContext,
-              attempts,
-              response.status,
-              Engine.parseEnvelope(text),
-              Engine.parseRetryAfter(response.headers["retry-after"], now)
-            )
-          )
-        )
-      })
-  )
+/** A token that a header can carry (visible ASCII): anything else is not a token Basiq issues. */
+const TokenText = Schema.String.pipe(
+  Schema.pattern(/^[\x21-\x7e]{1,8192}$/),
+  Schema.annotations({ identifier: "a token (visible ASCII, at most 8192 characters)" })
+)
 
-const reasonOf = (e: BasiqError.RequestFailure): string => {
+const TokenBody = Schema.Struct({ access_token: TokenText, expires_in: Schema.optional(Schema.Unknown) })
+const decodeTokenBody = Schema.decodeUnknownEither(TokenBody)
+
+/** The `/token` answer, read by the same pipeline as every operation. */
+const tokenDecoder: Pipeline.Decoder<Exchanged> = {
+  _tag: "Json",
+  decode: (body) =>
+    Either.match(decodeTokenBody(body), {
+      onLeft: (e): Either.Either<Exchanged, ParseResult.ParseIssue> => Either.left(e.issue),
+      onRight: (b) => Either.right({ token: Redacted.make(b.access_token), expiresIn: b.expires_in })
+    })
+}
+
+const documentedLifetimeSeconds = 3600
+const maxLifetimeSeconds = 24 * 3600
+
+/** The `exp` claim (seconds since the epoch) of a readable JWT, if any. */
+const jwtExpiry = (token: string): number | undefined => {
+  const parts = token.split(".")
+  if (parts.length !== 3) return undefined
+  try {
+    const base64 = parts[1]!.replace(/-/g, "+").replace(/_/g, "/")
+    const claims: unknown = JSON.parse(atob(base64.padEnd(base64.length + ((4 - (base64.length % 4)) % 4), "=")))
+    const exp = typeof claims === "object" && claims !== null ? (claims as { readonly exp?: unknown }).exp : undefined
+    return typeof exp === "number" && Number.isFinite(exp) ? exp : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * How long a token lives: `expires_in` when it is a positive finite number of seconds up to 24 h,
+ * else the documented 3,600 s; never past the token's JWT `exp` when the token is a readable JWT.
+ *
+ * @internal
+ */
+export const lifetimeMillis = (token: string, expiresIn: unknown, now: number): number => {
+  const given =
+    typeof expiresIn === "number" && Number.isFinite(expiresIn) && expiresIn > 0 && expiresIn <= maxLifetimeSeconds
+      ? expiresIn
+      : documentedLifetimeSeconds
+  const exp = jwtExpiry(token)
+  const untilExp = exp === undefined ? undefined : exp * 1000 - now
+  return untilExp !== undefined && untilExp > 0 ? Math.min(given * 1000, untilExp) : given * 1000
+}
+
+const reasonOf = (e: BasiqError.RequestFailure | BasiqError.BasiqDecodeError): string => {
   switch (e._tag) {
     case "BasiqNotFoundError":
-      return "Basiq did not recognise the API key (or it belongs to another environment)"
+      return e.code === "parameter-not-valid"
+        ? "Basiq did not recognise the API key (or it belongs to another environment)"
+        : "the token route was not found at the configured baseUrl (check its host and path)"
     case "BasiqBadRequestError":
       return "Basiq rejected the token request"
     case "BasiqForbiddenError":
@@ -142,18 +152,27 @@ const reasonOf = (e: BasiqError.RequestFailure): string => {
       return "Basiq server error"
     case "BasiqTransportError":
       return `${e.reason}${e.detail === undefined ? "" : ` (${e.detail})`}`
+    case "BasiqDecodeError":
+      return e.at === "access_token" || e.at === ""
+        ? "the token response has no valid access_token"
+        : "the token response could not be read"
     default:
       return "the token request failed"
   }
 }
 
-const toAuthError = (e: BasiqError.RequestFailure): BasiqError.BasiqAuthenticationError => {
+const toAuthError = (
+  e: BasiqError.RequestFailure | BasiqError.BasiqDecodeError
+): BasiqError.BasiqAuthenticationError => {
   if (e._tag === "BasiqAuthenticationError") return e
   if (e._tag === "BasiqTransportError" || e._tag === "BasiqInvalidRequestError") {
     return new BasiqError.BasiqAuthenticationError({
       reason: e._tag === "BasiqTransportError" ? reasonOf(e) : e.reason,
       attempts: e._tag === "BasiqTransportError" ? e.attempts : 0
     })
+  }
+  if (e._tag === "BasiqDecodeError") {
+    return new BasiqError.BasiqAuthenticationError({ reason: reasonOf(e), status: e.status, attempts: e.attempts })
   }
   return new BasiqError.BasiqAuthenticationError({
     reason: reasonOf(e),
@@ -164,6 +183,8 @@ const toAuthError = (e: BasiqError.RequestFailure): BasiqError.BasiqAuthenticati
     ...(e.correlationId === undefined ? {} : { correlationId: e.correlationId })
   })
 }
+
+const noReserved: ReadonlySet<string> = new Set()
 
 /**
  * Builds the service. The exchange of a pending server token runs in a fiber of the given scope,
@@ -176,10 +197,8 @@ export const make: Effect.Effect<Service, never, BasiqConfig | HttpClient.HttpCl
   function* () {
     const config = yield* BasiqConfig
     const scope = yield* Effect.scope
-    const http = (yield* HttpClient.HttpClient).pipe(
-      HttpClient.withTracerPropagation(false),
-      HttpClient.withTracerDisabledWhen(() => true)
-    )
+    const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
+    const limits: Pipeline.Limits = { timeout: config.timeout, maxResponseBytes: config.maxResponseBytes }
     const tokenRequest = HttpClientRequest.post(`${config.baseUrl}/token`).pipe(
       HttpClientRequest.setHeaders({
         authorization: `Basic ${Redacted.value(config.apiKey)}`,
@@ -188,7 +207,7 @@ export const make: Effect.Effect<Service, never, BasiqConfig | HttpClient.HttpCl
         "user-agent": config.userAgent
       })
     )
-    const counter = yield* Ref.make(0)
+    const defaultSchedule = RetryRules.retrySchedule(config.retry, true)
 
     const exchange = (form: Record<string, string>): Effect.Effect<Exchanged, BasiqError.BasiqAuthenticationError> =>
       Effect.suspend(() => {
@@ -196,28 +215,21 @@ export const make: Effect.Effect<Service, never, BasiqConfig | HttpClient.HttpCl
         const request = HttpClientRequest.bodyUrlParams(tokenRequest, form)
         const once = Effect.suspend(() => {
           attempts++
-          const n = attempts
-          return http.execute(request).pipe(
-            Effect.mapError((e) => Engine.transportError(tokenContext, n, e)),
-            Effect.flatMap((response) => readToken(response, n)),
-            Effect.timeoutFail({
-              duration: config.timeout,
-              onTimeout: () => Engine.timeoutError(tokenContext, n, config.timeout)
-            })
-          )
+          return Pipeline.attempt(http, request, tokenContext, attempts, tokenDecoder, limits)
         })
         return Effect.flatMap(BasiqRetry.currentPolicy, (override) =>
-          Ref.update(counter, (n) => n + 1).pipe(
-            Effect.zipRight(once),
-            Effect.retry(Engine.retrySchedule(Engine.getOption(override, config.retry), true)),
-            Effect.mapError(toAuthError)
-          )
+          Pipeline.retry(
+            once,
+            Option.isSome(override) ? RetryRules.retrySchedule(override.value, true) : defaultSchedule,
+            "POST"
+          ).pipe(Effect.mapError(toAuthError))
         )
       }).pipe(Effect.withSpan("basiq.auth.token", { kind: "client", captureStackTrace: false }))
 
-    const ttlMillis = (expiresIn: number): number => {
-      const ttl = expiresIn * 1000 - Duration.toMillis(config.tokenRefreshMargin)
-      return ttl > 0 ? ttl : (expiresIn * 1000) / 2
+    const ttlMillis = (token: Redacted.Redacted<string>, expiresIn: unknown, now: number): number => {
+      const lifetime = lifetimeMillis(Redacted.value(token), expiresIn, now)
+      const ttl = lifetime - Duration.toMillis(config.tokenRefreshMargin)
+      return ttl > 0 ? ttl : lifetime / 2
     }
 
     // The cache is a plain variable: every read-modify-write below is synchronous (one JS turn),
@@ -232,7 +244,7 @@ export const make: Effect.Effect<Service, never, BasiqConfig | HttpClient.HttpCl
               state = {
                 _tag: "Valid",
                 token,
-                expiresAt: startedAt + ttlMillis(expiresIn),
+                expiresAt: startedAt + ttlMillis(token, expiresIn, startedAt),
                 effect: Effect.succeed(token)
               }
             })
@@ -275,14 +287,14 @@ export const make: Effect.Effect<Service, never, BasiqConfig | HttpClient.HttpCl
       })
 
     const clientToken = (userId: string) => {
-      const problem = Engine.checkPathParam(userId)
+      const problem = Paths.checkPathParam(userId, noReserved)
       if (problem !== undefined) {
         return Effect.fail(new BasiqError.BasiqInvalidRequestError({ reason: `userId ${problem}`, fields: ["userId"] }))
       }
       return Effect.map(exchange({ scope: "CLIENT_ACCESS", userId }), ({ token }) => token)
     }
 
-    return BasiqAuth.of({ token, invalidate, clientToken, exchanges: Ref.get(counter) })
+    return BasiqAuth.of({ token, invalidate, clientToken })
   }
 )
 

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import * as Config from "effect/Config"
-import type { ConfigError } from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -44,6 +44,16 @@ export interface Options {
   readonly tokenRefreshMargin?: Duration.DurationInput | undefined
   /** Sent as `User-Agent` (default `basiq-effect/<version>`). */
   readonly userAgent?: string | undefined
+  /**
+   * The largest response body read, counted after decompression (default 32 MiB). A larger one
+   * is cancelled while arriving and fails with `BasiqTransportError` reason `ResponseTooLarge`.
+   */
+  readonly maxResponseBytes?: number | undefined
+  /**
+   * Basiq's consent UI page, a full URL with its path (default `https://consent.basiq.io/home`).
+   * `ConsentUi.link` adds the token and options to it.
+   */
+  readonly consentUiUrl?: string | undefined
 }
 
 /**
@@ -61,6 +71,9 @@ export interface Resolved {
   readonly retry: BasiqRetry.Policy
   readonly tokenRefreshMargin: Duration.Duration
   readonly userAgent: string
+  readonly maxResponseBytes: number
+  /** The consent UI page, as a full URL string. */
+  readonly consentUiUrl: string
 }
 
 /**
@@ -87,6 +100,22 @@ export const defaultBaseUrl = "https://au-api.basiq.io"
  */
 export const sdkVersion = "0.1.0"
 
+/**
+ * The default response size limit: 32 MiB.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const defaultMaxResponseBytes = 32 * 1024 * 1024
+
+/**
+ * The default consent UI page.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const defaultConsentUiUrl = "https://consent.basiq.io/home"
+
 const versions: ReadonlyArray<ApiVersion> = ["3.0", "2.1", "2.0"]
 
 const isLoopback = (hostname: string): boolean =>
@@ -102,6 +131,31 @@ const hasSpaceOrControl = (s: string): boolean => {
     if (c <= 0x20 || c === 0x7f) return true
   }
   return false
+}
+
+/** Whether a header can carry the text: no control characters, DEL, or anything above U+00FF. */
+const isHeaderSafe = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c > 0xff) return false
+  }
+  return true
+}
+
+const pageUrl = (option: string, input: string): Either.Either<string, BasiqConfigError> => {
+  let url: URL
+  try {
+    url = new URL(input)
+  } catch {
+    return Either.left(new BasiqConfigError({ option, reason: "must be an absolute URL" }))
+  }
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
+    return Either.left(new BasiqConfigError({ option, reason: "must use https (plain http only for loopback hosts)" }))
+  }
+  if (url.username !== "" || url.password !== "" || url.hash !== "") {
+    return Either.left(new BasiqConfigError({ option, reason: "must not contain credentials or a fragment" }))
+  }
+  return Either.right(url.href)
 }
 
 const duration = (option: string, input: Duration.DurationInput | undefined, fallback: Duration.Duration) => {
@@ -139,6 +193,14 @@ export const validate = (options: Options): Either.Either<Resolved, BasiqConfigE
   const key = Redacted.isRedacted(rawKey) ? Redacted.value(rawKey) : rawKey
   if (typeof key !== "string" || key.trim().length === 0) {
     return Either.left(new BasiqConfigError({ option: "apiKey", reason: "must be a non-empty string" }))
+  }
+  if (!isHeaderSafe(key)) {
+    return Either.left(
+      new BasiqConfigError({
+        option: "apiKey",
+        reason: "contains a character a header cannot carry (control characters, DEL, or above U+00FF)"
+      })
+    )
   }
   if (hasSpaceOrControl(key)) {
     return Either.left(
@@ -191,8 +253,29 @@ export const validate = (options: Options): Either.Either<Resolved, BasiqConfigE
     return Either.left(new BasiqConfigError({ option: "retry", reason: "must be false, retry options or a policy" }))
   }
   const userAgent = options.userAgent ?? `basiq-effect/${sdkVersion}`
-  if (typeof userAgent !== "string" || userAgent.length === 0 || /[\r\n]/.test(userAgent)) {
-    return Either.left(new BasiqConfigError({ option: "userAgent", reason: "must be a non-empty single-line string" }))
+  if (typeof userAgent !== "string" || userAgent.trim().length === 0) {
+    return Either.left(new BasiqConfigError({ option: "userAgent", reason: "must be a non-empty string" }))
+  }
+  if (!isHeaderSafe(userAgent)) {
+    return Either.left(
+      new BasiqConfigError({
+        option: "userAgent",
+        reason: "contains a character a header cannot carry (control characters, CR/LF, DEL, or above U+00FF)"
+      })
+    )
+  }
+  const maxResponseBytes = options.maxResponseBytes ?? defaultMaxResponseBytes
+  if (typeof maxResponseBytes !== "number" || !Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
+    return Either.left(new BasiqConfigError({ option: "maxResponseBytes", reason: "must be a positive integer" }))
+  }
+  let consentUiUrl = defaultConsentUiUrl
+  if (options.consentUiUrl !== undefined) {
+    if (typeof options.consentUiUrl !== "string") {
+      return Either.left(new BasiqConfigError({ option: "consentUiUrl", reason: "must be a URL string" }))
+    }
+    const checked = pageUrl("consentUiUrl", options.consentUiUrl)
+    if (Either.isLeft(checked)) return Either.left(checked.left)
+    consentUiUrl = checked.right
   }
   return Either.right({
     apiKey: Redacted.make(key),
@@ -201,7 +284,9 @@ export const validate = (options: Options): Either.Either<Resolved, BasiqConfigE
     timeout: timeout.right,
     retry,
     tokenRefreshMargin: margin.right,
-    userAgent
+    userAgent,
+    maxResponseBytes,
+    consentUiUrl
   })
 }
 
@@ -248,8 +333,31 @@ export const fromEnv: Config.Config<Options> = Config.all({
  */
 export const layerConfig = (
   config?: Config.Config.Wrap<Options>
-): Layer.Layer<BasiqConfig, BasiqConfigError | ConfigError> =>
+): Layer.Layer<BasiqConfig, BasiqConfigError | ConfigError.ConfigError> =>
   Layer.effect(
     BasiqConfig,
-    Effect.flatMap(config === undefined ? fromEnv : Config.unwrap(config), (options) => make(options))
+    Effect.flatMap(Effect.mapError(config === undefined ? fromEnv : Config.unwrap(config), missingApiKey), (options) =>
+      make(options)
+    )
   )
+
+/**
+ * Effect's `Config.redacted` reports a missing variable with the message `"<redacted>"`, which
+ * reads as if a value had been given: a missing API key is said plainly, naming the variable.
+ */
+const missingApiKey = (error: ConfigError.ConfigError): BasiqConfigError | ConfigError.ConfigError => {
+  const missing = ConfigError.reduceWithContext(error, undefined, {
+    andCase: (_, left, right) => left ?? right,
+    orCase: (_, left, right) => left ?? right,
+    invalidDataCase: () => undefined,
+    missingDataCase: (_, path) => path.join("."),
+    sourceUnavailableCase: () => undefined,
+    unsupportedCase: () => undefined
+  })
+  return missing !== undefined && /(^|\.)(BASIQ_API_KEY|apiKey)$/.test(missing)
+    ? new BasiqConfigError({
+        option: missing,
+        reason: `is not set: ${missing} (the Basiq API key) is required`
+      })
+    : error
+}

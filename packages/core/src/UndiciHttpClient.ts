@@ -1,31 +1,35 @@
 /**
- * A lean Node.js `HttpClient` over `undici.request` (keep-alive connection pool), several times
- * cheaper per request than `fetch`. Node only: import it from `@basiq-effect/core/node`, so
+ * A lean Node.js `HttpClient` over an undici dispatcher (keep-alive connection pool), several
+ * times cheaper per request than `fetch`. Node only: import it from `@basiq-effect/core/node`, so
  * browser and edge bundles never contain undici.
  *
- * The body is read in full before the response is returned (so a connection that breaks mid-body
- * is a transport failure), and the response is a small `HttpClientResponse` over that text: no
- * web `Response` or stream is built per request. The Basiq pipeline also calls this transport
- * directly, skipping the generic `HttpClient` steps it does not need.
+ * An ordinary `HttpClient` built with `HttpClient.makeWith`: `HttpClient.mapRequest`,
+ * `transform`, `tap*` and the other combinators keep its speed. It emits no `http.client` span
+ * and no `traceparent` (the SDK's own span covers each call). What it guarantees:
+ *
+ * - the body is read in full before the response is returned, at most `maxResponseBytes`
+ *   (32 MiB unless the Basiq config says otherwise), counted after decompression; a larger body
+ *   is cancelled while arriving (never buffered to the end) and the response reports it;
+ * - it asks for `gzip, deflate` and decompresses them under that bound;
+ * - it never follows a redirect: a 3xx is returned as it is;
+ * - a request refused before any byte left (DNS failure, connection refused, a header undici
+ *   rejects) fails with a `RequestError` the SDK reads as `NotSent`.
  *
  * @since 0.1.0
  */
-import * as Cookies from "@effect/platform/Cookies"
-import * as Headers from "@effect/platform/Headers"
+
+import * as zlib from "node:zlib"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Effect from "effect/Effect"
-import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import { Agent, type Dispatcher, errors } from "undici"
-import * as Direct from "./internal/direct.js"
+import { ResponseTooLarge } from "./internal/failures.js"
+import { BufferedResponse, currentMaxResponseBytes } from "./internal/response.js"
 
 /**
  * Options of the connection pool.
@@ -42,125 +46,7 @@ export interface Options {
 
 const nullBodyStatuses = new Set([101, 204, 205, 304])
 
-type RawHeaders = Direct.RawHeaders
-
-/** What the undici `send` reports: the direct response, and the raw headers for `UndiciResponse`. */
-interface UndiciDirectResponse extends Direct.DirectResponse {
-  readonly headers: RawHeaders
-}
-
-const encoder = new TextEncoder()
-
-/** A response whose body has already been read as text. */
-class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
-  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
-  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
-  private cachedHeaders: Headers.Headers | undefined
-  private cachedCookies: Cookies.Cookies | undefined
-
-  constructor(
-    readonly request: HttpClientRequest.HttpClientRequest,
-    readonly status: number,
-    private readonly rawHeaders: RawHeaders,
-    /** `null` for statuses without a body. */
-    private readonly body: string | null
-  ) {
-    super()
-  }
-
-  private decodeError(cause: unknown): HttpClientError.ResponseError {
-    return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
-  }
-
-  get headers(): Headers.Headers {
-    // Lower-cased names, repeated values joined with ", " (as the web `Headers` it used to build).
-    if (this.cachedHeaders === undefined) this.cachedHeaders = Headers.fromInput(this.rawHeaders)
-    return this.cachedHeaders
-  }
-
-  get cookies(): Cookies.Cookies {
-    if (this.cachedCookies === undefined) {
-      const raw = this.rawHeaders["set-cookie"]
-      this.cachedCookies = raw === undefined ? Cookies.empty : Cookies.fromSetCookie(raw)
-    }
-    return this.cachedCookies
-  }
-
-  get remoteAddress(): Option.Option<string> {
-    return Option.none()
-  }
-
-  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return Effect.succeed(this.body ?? "")
-  }
-
-  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
-    return Effect.try({
-      try: () => (this.body === null || this.body === "" ? null : JSON.parse(this.body)),
-      catch: (cause) => this.decodeError(cause)
-    })
-  }
-
-  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
-    return Effect.try({
-      try: () => UrlParams.fromInput(new URLSearchParams(this.body ?? "")),
-      catch: (cause) => this.decodeError(cause)
-    })
-  }
-
-  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return Effect.sync(() => {
-      const bytes = encoder.encode(this.body ?? "")
-      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
-    })
-  }
-
-  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return Effect.tryPromise({
-      try: () => new Response(this.body, { status: this.status, headers: this.headers }).formData(),
-      catch: (cause) => this.decodeError(cause)
-    })
-  }
-
-  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    if (this.body === null) {
-      return Stream.fail(
-        new HttpClientError.ResponseError({
-          request: this.request,
-          response: this,
-          reason: "EmptyBody",
-          description: "can not create stream from empty body"
-        })
-      )
-    }
-    return this.body.length === 0 ? Stream.empty : Stream.succeed(encoder.encode(this.body))
-  }
-
-  toJSON(): unknown {
-    return HttpIncomingMessage.inspect(this, {
-      _id: "@effect/platform/HttpClientResponse",
-      request: this.request.toJSON(),
-      status: this.status
-    })
-  }
-}
-
-/** As `undici.request` reads a URL (`http:` and `https:` only). */
-const parseUrl = (url: string | URL): URL => {
-  const parsed = typeof url === "string" ? new URL(url) : url
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new errors.InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.")
-  }
-  return parsed
-}
-
-/** The body as text, as undici's `body.text()` reads it (UTF-8, a leading BOM skipped). */
-const decodeUtf8 = (chunks: ReadonlyArray<Buffer>, length: number): string => {
-  if (chunks.length === 0 || length === 0) return ""
-  const buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length)
-  const start = buffer.length > 2 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0
-  return buffer.toString("utf8", start, buffer.length)
-}
+type RawHeaders = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
 
 const requestBody = (request: HttpClientRequest.HttpClientRequest): string | Uint8Array | null => {
   const body = request.body
@@ -174,6 +60,139 @@ const requestBody = (request: HttpClientRequest.HttpClientRequest): string | Uin
   }
 }
 
+const withAcceptEncoding = (headers: HttpClientRequest.HttpClientRequest["headers"]): Record<string, string> =>
+  headers["accept-encoding"] === undefined ? { ...headers, "accept-encoding": "gzip, deflate" } : headers
+
+/** A decompressor for a `content-encoding`, or `undefined` for an identity (or unknown) one. */
+const decompressor = (encoding: string | ReadonlyArray<string> | undefined): zlib.Inflate | zlib.Gunzip | undefined => {
+  const value = (typeof encoding === "string" ? encoding : encoding?.join(","))?.trim().toLowerCase()
+  switch (value) {
+    case "gzip":
+    case "x-gzip":
+      return zlib.createGunzip()
+    case "deflate":
+      return zlib.createInflate()
+    default:
+      return undefined
+  }
+}
+
+const concat = (chunks: ReadonlyArray<Uint8Array>, length: number): Uint8Array =>
+  chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length)
+
+/**
+ * Sends one request. Exactly one of `onResponse` and `onError` is called, unless the returned
+ * abort function is called first.
+ */
+const dispatch = (
+  dispatcher: Dispatcher,
+  request: HttpClientRequest.HttpClientRequest,
+  url: URL,
+  limit: number,
+  onResponse: (status: number, headers: RawHeaders, body: Uint8Array | null, bodyError?: unknown) => void,
+  onError: (error: HttpClientError.RequestError) => void
+): (() => void) => {
+  let controller: Dispatcher.DispatchController | undefined
+  let abortReason: Error | undefined
+  let settled = false
+  let status = 0
+  let headers: RawHeaders = {}
+  let started = false
+  let inflate: zlib.Inflate | zlib.Gunzip | undefined
+  const chunks: Array<Uint8Array> = []
+  let length = 0
+
+  const abortWith = (reason: Error) => {
+    if (abortReason !== undefined) return
+    abortReason = reason
+    controller?.abort(reason)
+    inflate?.destroy()
+  }
+  const respond = (bodyError?: unknown) => {
+    if (settled) return
+    settled = true
+    if (bodyError !== undefined) onResponse(status, headers, null, bodyError)
+    else onResponse(status, headers, nullBodyStatuses.has(status) ? null : concat(chunks, length), undefined)
+  }
+  const fail = (reason: "Transport" | "Encode", cause: unknown) => {
+    if (settled) return
+    settled = true
+    onError(new HttpClientError.RequestError({ request, reason, cause }))
+  }
+  const collect = (chunk: Uint8Array) => {
+    if (settled) return
+    length += chunk.length
+    if (length > limit) {
+      const tooLarge = new ResponseTooLarge(limit)
+      respond(tooLarge)
+      abortWith(tooLarge)
+      return
+    }
+    chunks.push(chunk)
+  }
+  const handler: Dispatcher.DispatchHandler = {
+    onRequestStart: (c) => {
+      if (abortReason !== undefined) c.abort(abortReason)
+      else controller = c
+    },
+    onResponseStart: (_c, statusCode, responseHeaders) => {
+      // Informational (1xx) answers precede the final one.
+      if (statusCode < 200) return
+      started = true
+      status = statusCode
+      headers = responseHeaders
+      if (nullBodyStatuses.has(statusCode)) return
+      inflate = decompressor(responseHeaders["content-encoding"])
+      if (inflate !== undefined) {
+        inflate.on("data", collect)
+        inflate.on("error", (error) => {
+          respond(error)
+          abortWith(error)
+        })
+        inflate.on("end", () => respond())
+      }
+    },
+    onResponseData: (_c, chunk) => {
+      if (inflate === undefined) collect(chunk)
+      else if (!settled) {
+        inflate.write(chunk)
+      }
+    },
+    onResponseEnd: () => {
+      if (inflate === undefined) respond()
+      else inflate.end()
+    },
+    onResponseError: (_c, error) => {
+      if (settled || error === abortReason) return
+      // After the status and headers, the response is reported with its broken body.
+      if (started) {
+        inflate?.destroy()
+        respond(error)
+      } else fail("Transport", error)
+    }
+  }
+  try {
+    dispatcher.dispatch(
+      {
+        origin: url.origin,
+        path: url.search ? `${url.pathname}${url.search}` : url.pathname,
+        method: request.method as Dispatcher.HttpMethod,
+        headers: withAcceptEncoding(request.headers),
+        body: requestBody(request)
+      },
+      handler
+    )
+  } catch (error) {
+    // Refused locally (an invalid header, method or body): nothing left.
+    fail("Encode", error)
+  }
+  return () => {
+    if (settled) return
+    settled = true
+    abortWith(new errors.RequestAbortedError())
+  }
+}
+
 /**
  * Builds the client on a given undici dispatcher.
  *
@@ -181,96 +200,37 @@ const requestBody = (request: HttpClientRequest.HttpClientRequest): string | Uin
  * @category constructors
  */
 export const fromDispatcher = (dispatcher: Dispatcher): HttpClient.HttpClient => {
-  const send: Direct.Direct<UndiciDirectResponse>["send"] = (request, url, onResponse, onError) => {
-    let controller: Dispatcher.DispatchController | undefined
-    let abortReason: Error | undefined
-    let settled = false
-    let status = 0
-    let headers: RawHeaders = {}
-    const chunks: Array<Buffer> = []
-    let length = 0
-    const fail = (error: unknown) => {
-      if (settled) return
-      settled = true
-      onError(error)
-    }
-    // `dispatch` with a handler collecting the body, rather than `undici.request` and a body
-    // stream read with `.text()`: the same request and errors, without the stream per request.
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart: (c) => {
-        if (abortReason !== undefined) c.abort(abortReason)
-        else controller = c
-      },
-      onResponseStart: (_c, statusCode, responseHeaders) => {
-        // Informational (1xx) answers precede the final one.
-        if (statusCode < 200) return
-        status = statusCode
-        headers = responseHeaders
-      },
-      onResponseData: (_c, chunk) => {
-        chunks.push(chunk)
-        length += chunk.length
-      },
-      onResponseEnd: () => {
-        if (settled) return
-        settled = true
-        // The body is read in full here, so a connection that breaks mid-body is a transport failure.
-        const raw = headers
-        onResponse({
-          status,
-          headers: raw,
-          header: (name) => Direct.header(raw, name),
-          body: nullBodyStatuses.has(status) ? null : decodeUtf8(chunks, length)
-        })
-      },
-      onResponseError: (_c, error) => fail(error)
-    }
-    try {
-      const target = parseUrl(url)
-      dispatcher.dispatch(
-        {
-          origin: target.origin,
-          path: target.search ? `${target.pathname}${target.search}` : target.pathname,
-          method: request.method as Dispatcher.HttpMethod,
-          headers: request.headers,
-          body: requestBody(request)
-        },
-        handler
-      )
-    } catch (error) {
-      fail(error)
-    }
-    return () => {
-      if (settled || abortReason !== undefined) return
-      abortReason = new errors.RequestAbortedError()
-      controller?.abort(abortReason)
-    }
-  }
-  const client = HttpClient.make((request, url, signal) =>
-    Effect.async<UndiciResponse, HttpClientError.RequestError>((resume) => {
-      let completed = false
-      let cleanup: (() => void) | undefined
-      const finish = (effect: Effect.Effect<UndiciResponse, HttpClientError.RequestError>) => {
-        completed = true
-        cleanup?.()
-        resume(effect)
+  const execute = (
+    request: HttpClientRequest.HttpClientRequest
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
+    Effect.withFiberRuntime((fiber) => {
+      const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+      if (url._tag === "Left") {
+        return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
       }
-      const abort = send(
-        request,
-        url,
-        (response) =>
-          finish(Effect.succeed(new UndiciResponse(request, response.status, response.headers, response.body))),
-        (cause) => finish(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
-      )
-      // The signal also covers requests tied to a scope (`HttpClient.withScope`).
-      if (!completed) {
-        signal.addEventListener("abort", abort, { once: true })
-        cleanup = () => signal.removeEventListener("abort", abort)
+      if (url.right.protocol !== "http:" && url.right.protocol !== "https:") {
+        return Effect.fail(
+          new HttpClientError.RequestError({ request, reason: "InvalidUrl", description: "not an http(s) URL" })
+        )
       }
-      return Effect.sync(abort)
+      const limit = fiber.getFiberRef(currentMaxResponseBytes)
+      return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
+        const abort = dispatch(
+          dispatcher,
+          request,
+          url.right,
+          limit,
+          (status, headers, body, bodyError) =>
+            resume(Effect.succeed(new BufferedResponse(request, status, headers, body, bodyError))),
+          (error) => resume(Effect.fail(error))
+        )
+        return Effect.sync(abort)
+      })
     })
+  return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+    (request) => Effect.flatMap(request, execute),
+    Effect.succeed
   )
-  return Direct.withDirect(client, { send })
 }
 
 /**
@@ -289,7 +249,7 @@ export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient
             keepAliveTimeout: options.keepAliveTimeout ?? 4_000
           })
       ),
-      (agent) => Effect.promise(() => agent.close())
+      (agent) => Effect.promise(() => agent.destroy())
     ),
     fromDispatcher
   )

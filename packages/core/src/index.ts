@@ -15,29 +15,15 @@ export * as BasiqConfig from "./BasiqConfig.js"
  */
 export * as BasiqError from "./BasiqError.js"
 /**
+ * @since 0.1.0
+ */
+export * as BasiqRetry from "./BasiqRetry.js"
+/**
  * Every error class, by name, for `instanceof` and `catchTag` users.
  *
  * @since 0.1.0
  */
-export {
-  BasiqAuthenticationError,
-  BasiqBadRequestError,
-  BasiqConfigError,
-  BasiqDecodeError,
-  BasiqForbiddenError,
-  BasiqInvalidRequestError,
-  BasiqNotFoundError,
-  BasiqRateLimitError,
-  BasiqServerError,
-  BasiqTransportError,
-  BasiqUnauthorizedError,
-  BasiqUnexpectedStatusError,
-  BasiqUnsupportedMediaTypeError
-} from "./BasiqError.js"
-/**
- * @since 0.1.0
- */
-export * as BasiqRetry from "./BasiqRetry.js"
+export * from "./errors.js"
 /**
  * @since 0.1.0
  */

@@ -89,7 +89,7 @@ describe("BasiqAuth token cache", () => {
             ],
             { concurrency: "unbounded" }
           )
-          return { tokens: tokens.map(Redacted.value), exchanges: yield* auth.exchanges }
+          return { tokens: tokens.map(Redacted.value), exchanges: (yield* fake.tokenRequests).length }
         }).pipe(Effect.provide(fake.layer())),
         "2 seconds"
       )
@@ -108,7 +108,7 @@ describe("BasiqAuth token cache", () => {
       const fake = yield* makeFake({ api: () => ok })
       const bearers = yield* Effect.gen(function* () {
         const ops = yield* operations
-        const auth = yield* BasiqAuth.BasiqAuth
+        yield* BasiqAuth.BasiqAuth
         const call = Effect.zipRight(
           ops.getThing({ params }),
           Effect.map(fake.apiRequests, (all) => all[all.length - 1]!.bearer)
@@ -117,11 +117,11 @@ describe("BasiqAuth token cache", () => {
         // Default margin: 5 minutes, so the 3600 s token is used for 3300 s.
         yield* TestClock.adjust(Duration.millis(3_300_000 - 1))
         const justBefore = yield* call
-        const exchangesBefore = yield* auth.exchanges
+        const exchangesBefore = (yield* fake.tokenRequests).length
         yield* TestClock.adjust(Duration.millis(1))
         const atExpiry = yield* call
         const again = yield* call
-        return { first, justBefore, exchangesBefore, atExpiry, again, exchanges: yield* auth.exchanges }
+        return { first, justBefore, exchangesBefore, atExpiry, again, exchanges: (yield* fake.tokenRequests).length }
       }).pipe(Effect.provide(fake.layer()))
       expect(bearers).toEqual({
         first: "tok_1",
@@ -143,10 +143,10 @@ describe("BasiqAuth token cache", () => {
         // 1800 s - 10 min = 1200 s.
         yield* TestClock.adjust("1199 seconds")
         yield* auth.token
-        const before = yield* auth.exchanges
+        const before = (yield* fake.tokenRequests).length
         yield* TestClock.adjust("1 second")
         const token = yield* auth.token
-        return { before, after: yield* auth.exchanges, token: Redacted.value(token) }
+        return { before, after: (yield* fake.tokenRequests).length, token: Redacted.value(token) }
       }).pipe(Effect.provide(fake.layer({ tokenRefreshMargin: "10 minutes" })))
       expect(exchanges).toEqual({ before: 1, after: 2, token: "tok_2" })
     })
@@ -196,9 +196,9 @@ describe("BasiqAuth token cache", () => {
             Array.from({ length: 20 }, () => Effect.flip(auth.token)),
             { concurrency: "unbounded" }
           )
-          const afterFailure = yield* auth.exchanges
+          const afterFailure = (yield* fake.tokenRequests).length
           const token = yield* auth.token
-          return { failures, afterFailure, token: Redacted.value(token), exchanges: yield* auth.exchanges }
+          return { failures, afterFailure, token: Redacted.value(token), exchanges: (yield* fake.tokenRequests).length }
         }).pipe(Effect.provide(fake.layer())),
         "2 seconds"
       )
@@ -222,7 +222,7 @@ describe("BasiqAuth token cache", () => {
         yield* Fiber.interrupt(first)
         yield* TestClock.adjust("1 second")
         const token = yield* Fiber.join(second)
-        return { token: Redacted.value(token), exchanges: yield* auth.exchanges }
+        return { token: Redacted.value(token), exchanges: (yield* fake.tokenRequests).length }
       }).pipe(Effect.provide(fake.layer()))
       expect(result).toEqual({ token: "tok_1", exchanges: 1 })
       expect(yield* fake.tokenRequests).toHaveLength(1)
@@ -394,9 +394,9 @@ describe("re-authentication on a rejected token", () => {
         const fake = yield* makeFake({ api: (s) => (s.bearer === "tok_1" ? rejection : ok) })
         const result = yield* Effect.gen(function* () {
           const ops = yield* operations
-          const auth = yield* BasiqAuth.BasiqAuth
+          yield* BasiqAuth.BasiqAuth
           const value = yield* ops.getThing({ params })
-          return { value, exchanges: yield* auth.exchanges }
+          return { value, exchanges: (yield* fake.tokenRequests).length }
         }).pipe(Effect.provide(fake.layer({ retry: false })))
         expect(result).toEqual({ value: { id: "t1" }, exchanges: 2 })
         expect((yield* fake.tokenRequests).map((s) => s.body)).toEqual(["scope=SERVER_ACCESS", "scope=SERVER_ACCESS"])
@@ -475,7 +475,7 @@ describe("re-authentication on a rejected token", () => {
       })
       const result = yield* Effect.gen(function* () {
         const ops = yield* operations
-        const auth = yield* BasiqAuth.BasiqAuth
+        yield* BasiqAuth.BasiqAuth
         const slow = yield* Effect.fork(ops.getThing({ params: { userId: "slow", thingId: "t" } }))
         yield* Deferred.await(slowSent)
         // The quick call sees 401 first, re-authenticates (tok_2) and succeeds.
@@ -484,7 +484,7 @@ describe("re-authentication on a rejected token", () => {
         yield* Deferred.succeed(release, undefined)
         const late = yield* Fiber.join(slow)
         const after = yield* ops.getThing({ params: { userId: "after", thingId: "t" } })
-        return { quick, late, after, exchanges: yield* auth.exchanges }
+        return { quick, late, after, exchanges: (yield* fake.tokenRequests).length }
       }).pipe(Effect.provide(fake.layer()))
       expect(result.exchanges).toBe(2)
       expect(result.late).toEqual({ id: "/users/slow/things/t" })
@@ -509,7 +509,7 @@ describe("re-authentication on a rejected token", () => {
       })
       const result = yield* Effect.gen(function* () {
         const ops = yield* operations
-        const auth = yield* BasiqAuth.BasiqAuth
+        yield* BasiqAuth.BasiqAuth
         const calls = yield* Effect.fork(
           Effect.all(
             Array.from({ length: 20 }, () => ops.getThing({ params })),
@@ -522,7 +522,7 @@ describe("re-authentication on a rejected token", () => {
         })
         yield* Deferred.succeed(release, undefined)
         const values = yield* Fiber.join(calls)
-        return { count: values.length, exchanges: yield* auth.exchanges }
+        return { count: values.length, exchanges: (yield* fake.tokenRequests).length }
       }).pipe(Effect.provide(fake.layer()))
       expect(result).toEqual({ count: 20, exchanges: 2 })
       const bearers = (yield* fake.apiRequests).map((s) => s.bearer)

@@ -168,30 +168,48 @@ describe("layerConfig", () => {
     })
   )
 
-  it.effect("a missing key is a ConfigError, a bad value a ConfigError or BasiqConfigError", () =>
-    Effect.gen(function* () {
-      const run = (entries: ReadonlyArray<readonly [string, string]>) =>
-        Effect.flip(
+  it.effect(
+    "a missing key is a BasiqConfigError naming the variable, a bad value a ConfigError or BasiqConfigError",
+    () =>
+      Effect.gen(function* () {
+        const run = (entries: ReadonlyArray<readonly [string, string]>) =>
+          Effect.flip(
+            readConfig.pipe(
+              Effect.provide(BasiqConfig.layerConfig()),
+              Effect.withConfigProvider(ConfigProvider.fromMap(new Map(entries)))
+            )
+          )
+        const missing = yield* run([])
+        expect(missing._tag).toBe("BasiqConfigError")
+        expect(String(missing)).toContain("BASIQ_API_KEY")
+        expect(String(missing)).not.toContain("<redacted>")
+        expect(missing).toMatchObject({ option: "BASIQ_API_KEY" })
+        // Another missing variable stays Effect's ConfigError.
+        const otherMissing = yield* Effect.flip(
           readConfig.pipe(
-            Effect.provide(BasiqConfig.layerConfig()),
-            Effect.withConfigProvider(ConfigProvider.fromMap(new Map(entries)))
+            Effect.provide(
+              BasiqConfig.layerConfig({
+                apiKey: Config.redacted("MY_KEY"),
+                baseUrl: Config.string("MY_URL")
+              })
+            ),
+            Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["MY_KEY", key]])))
           )
         )
-      const missing = yield* run([])
-      expect(missing._tag).not.toBe("BasiqConfigError")
-      const badVersion = yield* run([
-        ["BASIQ_API_KEY", key],
-        ["BASIQ_API_VERSION", "1.0"]
-      ])
-      expect(badVersion._tag).not.toBe("BasiqConfigError")
-      const badUrl = yield* run([
-        ["BASIQ_API_KEY", key],
-        ["BASIQ_BASE_URL", "http://au-api.basiq.io"]
-      ])
-      expect(plain(badUrl)).toMatchObject({ _tag: "BasiqConfigError", option: "baseUrl" })
-      const blankKey = yield* run([["BASIQ_API_KEY", " "]])
-      expect(plain(blankKey)).toMatchObject({ _tag: "BasiqConfigError", option: "apiKey" })
-    })
+        expect(otherMissing._tag).not.toBe("BasiqConfigError")
+        const badVersion = yield* run([
+          ["BASIQ_API_KEY", key],
+          ["BASIQ_API_VERSION", "1.0"]
+        ])
+        expect(badVersion._tag).not.toBe("BasiqConfigError")
+        const badUrl = yield* run([
+          ["BASIQ_API_KEY", key],
+          ["BASIQ_BASE_URL", "http://au-api.basiq.io"]
+        ])
+        expect(plain(badUrl)).toMatchObject({ _tag: "BasiqConfigError", option: "baseUrl" })
+        const blankKey = yield* run([["BASIQ_API_KEY", " "]])
+        expect(plain(blankKey)).toMatchObject({ _tag: "BasiqConfigError", option: "apiKey" })
+      })
   )
 
   it.effect("takes Config-wrapped options", () =>

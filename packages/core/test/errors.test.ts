@@ -162,7 +162,7 @@ describe("outcomeUnknown", () => {
       const reset = yield* failWith(createThing, reply.network("ECONNRESET"))
       const resetGet = yield* failWith(getThing, reply.network("ECONNRESET"))
       const body = yield* failWith(createThing, reply.brokenBody(200))
-      expect(plain(refused.error)).toMatchObject({ reason: "ConnectionRefused", outcomeUnknown: false })
+      expect(plain(refused.error)).toMatchObject({ reason: "NotSent", outcomeUnknown: false })
       expect(plain(reset.error)).toMatchObject({ reason: "ConnectionReset", outcomeUnknown: true })
       expect(plain(resetGet.error)).toMatchObject({ reason: "ConnectionReset", outcomeUnknown: false })
       expect(plain(body.error)).toMatchObject({ reason: "ResponseBody", outcomeUnknown: true })
@@ -305,11 +305,11 @@ describe("messages", () => {
         method: "GET",
         route,
         attempts: 4,
-        reason: "ConnectionRefused",
+        reason: "NotSent",
         detail: "ECONNREFUSED",
         outcomeUnknown: false
       }).message
-    ).toBe("ConnectionRefused on GET /users/{userId}/things/{thingId}: ECONNREFUSED (4 attempts)")
+    ).toBe("NotSent on GET /users/{userId}/things/{thingId}: ECONNREFUSED (4 attempts)")
     expect(new BasiqAuthenticationError({ reason: "Basiq server error", status: 500, attempts: 4 }).message).toBe(
       "Basiq token exchange failed: Basiq server error (500)"
     )

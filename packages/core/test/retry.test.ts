@@ -86,7 +86,7 @@ describe("which failures are retried", () => {
       const error = failureOf(exit)
       expect(error).toBeInstanceOf(BasiqTransportError)
       expect(plain(error)).toMatchObject({
-        reason: "ConnectionRefused",
+        reason: "NotSent",
         detail: "ECONNREFUSED",
         outcomeUnknown: false,
         attempts: 4,

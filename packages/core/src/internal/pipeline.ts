@@ -1,0 +1,339 @@
+/**
+ * The request pipeline, one small function per step:
+ *
+ *   build (pure, validated) -> token -> send (`HttpClient.execute`, per-attempt deadline)
+ *   -> read the response once (size limit) -> decide (value, status error, decode error)
+ *   -> retry by the policy -> span
+ *
+ * Operations (`BasiqClient.operation`) and the `/token` exchange (`BasiqAuth`) both run their
+ * attempts through {@link attempt} and {@link retry}.
+ *
+ * @internal
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import type * as ParseResult from "effect/ParseResult"
+import type * as Schedule from "effect/Schedule"
+import * as Tracer from "effect/Tracer"
+import * as BasiqError from "../BasiqError.js"
+import * as Failures from "./failures.js"
+import * as Issues from "./issues.js"
+import * as Json from "./json.js"
+import * as Paths from "./paths.js"
+import * as Response from "./response.js"
+
+/**
+ * How a successful response is read (`BasiqClient.Success` is this, with a phantom error type).
+ *
+ * @internal
+ */
+export interface Decoder<A> {
+  readonly _tag: "Json" | "NoContent"
+  readonly decode: (body: unknown, status: number) => Either.Either<A, ParseResult.ParseIssue>
+}
+
+/**
+ * What every attempt needs from the config.
+ *
+ * @internal
+ */
+export interface Limits {
+  readonly timeout: Duration.Duration
+  readonly maxResponseBytes: number
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. build
+
+/**
+ * A request template prepared once per declared operation.
+ *
+ * @internal
+ */
+export interface Template {
+  readonly ctx: Failures.RequestContext
+  readonly segments: ReadonlyArray<Paths.Segment>
+  readonly prefix: string
+  readonly request: HttpClientRequest.HttpClientRequest
+}
+
+/**
+ * Builds and validates a request (pure): path parameters, query, JSON body. A refused input is a
+ * `BasiqInvalidRequestError` naming the fields; nothing is sent.
+ *
+ * @internal
+ */
+export const build = (
+  template: Template,
+  reserved: ReadonlySet<string>,
+  params: Readonly<Record<string, unknown>>,
+  query: Readonly<Record<string, string | undefined>> | undefined,
+  body: Either.Either<unknown, ParseResult.ParseIssue> | undefined
+): Either.Either<HttpClientRequest.HttpClientRequest, BasiqError.BasiqInvalidRequestError> => {
+  const { ctx } = template
+  const invalid = (reason: string, fields: ReadonlyArray<string>) =>
+    Either.left(new BasiqError.BasiqInvalidRequestError({ reason, fields, method: ctx.method, route: ctx.route }))
+  let url = template.prefix
+  const badFields: Array<string> = []
+  let reason = ""
+  for (const segment of template.segments) {
+    if ("literal" in segment) {
+      url += segment.literal
+      continue
+    }
+    const value = params[segment.param]
+    const problem = Paths.checkPathParam(value, reserved)
+    if (problem !== undefined) {
+      badFields.push(segment.param)
+      reason = reason === "" ? `${segment.param} ${problem}` : `${reason}; ${segment.param} ${problem}`
+      continue
+    }
+    url += encodeURIComponent(value as string)
+  }
+  if (badFields.length > 0) return invalid(reason, badFields)
+  let request = HttpClientRequest.setUrl(template.request, url)
+  if (query !== undefined) {
+    for (const key in query) {
+      const value = query[key]
+      if (value === undefined) continue
+      if (typeof value !== "string") return invalid(`${key} must be a string`, [key])
+      request = HttpClientRequest.setUrlParam(request, key, value)
+    }
+  }
+  if (body !== undefined) {
+    if (Either.isLeft(body)) return invalid("the request body is invalid", Issues.issuePaths(body.left))
+    request = HttpClientRequest.bodyUnsafeJson(request, body.right)
+  }
+  return Either.right(request)
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. token
+
+/**
+ * Runs `send` with a token; when Basiq rejects the token (401, or 403 `access-denied`), drops it
+ * and sends once more with a fresh one.
+ *
+ * @internal
+ */
+export const withToken = <T, A, E2>(
+  token: Effect.Effect<T, E2>,
+  renew: (rejected: T) => Effect.Effect<T, E2>,
+  send: (token: T) => Effect.Effect<A, Failures.Failure>
+): Effect.Effect<A, E2 | Failures.Failure> =>
+  Effect.flatMap(token, (t) => Effect.catchIf(send(t), Failures.isTokenRejected, () => Effect.flatMap(renew(t), send)))
+
+// ---------------------------------------------------------------------------------------------
+// 3. send
+
+/**
+ * The per-attempt deadline, on the Effect `Clock` (so `TestClock` drives it); the attempt is
+ * interrupted, which aborts the request on every transport. The one deadline mechanism of the
+ * SDK: operations and `/token` alike.
+ *
+ * @internal
+ */
+export const withDeadline = <A, E>(
+  self: Effect.Effect<A, E>,
+  duration: Duration.Duration,
+  onTimeout: () => BasiqError.BasiqTransportError
+): Effect.Effect<A, E | BasiqError.BasiqTransportError> => Effect.timeoutFail(self, { duration, onTimeout })
+
+/**
+ * Sends one attempt and maps a transport failure.
+ *
+ * @internal
+ */
+export const send = (
+  http: HttpClient.HttpClient,
+  request: HttpClientRequest.HttpClientRequest,
+  ctx: Failures.RequestContext,
+  attempts: number
+): Effect.Effect<HttpClientResponse.HttpClientResponse, BasiqError.BasiqTransportError> =>
+  Effect.mapError(http.execute(request), (e) => Failures.transportError(ctx, attempts, e))
+
+// ---------------------------------------------------------------------------------------------
+// 4. read
+
+/** @internal */
+export const read: (response: HttpClientResponse.HttpClientResponse, limit: number) => Effect.Effect<Response.Body> =
+  Response.readBody
+
+// ---------------------------------------------------------------------------------------------
+// 5. decide
+
+const decodeError = (
+  ctx: Failures.RequestContext,
+  attempts: number,
+  status: number,
+  at: string,
+  expected: string
+): BasiqError.BasiqDecodeError =>
+  new BasiqError.BasiqDecodeError({ method: ctx.method, route: ctx.route, attempts, status, at, expected })
+
+/**
+ * The outcome of an answered attempt: the decoded value, a status error, a decode error, or a
+ * transport error for a body that could not be read.
+ *
+ * @internal
+ */
+export const decide = <A>(
+  ctx: Failures.RequestContext,
+  attempts: number,
+  response: HttpClientResponse.HttpClientResponse,
+  body: Response.Body,
+  decoder: Decoder<A>,
+  now: number
+): Either.Either<A, Failures.Failure> => {
+  const status = response.status
+  if (body._tag === "TooLarge") return Either.left(Failures.tooLargeError(ctx, attempts))
+  if (status >= 200 && status < 300) {
+    if (decoder._tag === "NoContent") return Either.right(undefined as A)
+    if (body._tag === "Broken") return Either.left(Failures.bodyError(ctx, attempts, body.cause))
+    let json: unknown
+    try {
+      json = Json.parse(Response.utf8(body.bytes))
+    } catch {
+      return Either.left(decodeError(ctx, attempts, status, "", "a JSON body"))
+    }
+    const decoded = decoder.decode(json, status)
+    if (Either.isRight(decoded)) return Either.right(decoded.right)
+    const { at, expected } = Issues.issueLocation(decoded.left)
+    return Either.left(decodeError(ctx, attempts, status, at, expected))
+  }
+  // An error body is read leniently: a broken or non-JSON one gives an empty envelope.
+  let json: unknown
+  if (body._tag === "Bytes" && body.bytes !== null && body.bytes.length > 0) {
+    try {
+      json = Json.parse(Response.utf8(body.bytes))
+    } catch {
+      json = undefined
+    }
+  }
+  return Either.left(
+    Failures.statusError(
+      ctx,
+      attempts,
+      status,
+      Failures.readEnvelope(json),
+      Failures.parseRetryAfter(Response.responseHeader(response, "retry-after"), now)
+    )
+  )
+}
+
+/**
+ * One attempt: send under the deadline, read once, decide. `onStatus` sees the status of an
+ * answered attempt (for the span).
+ *
+ * @internal
+ */
+export const attempt = <A>(
+  http: HttpClient.HttpClient,
+  request: HttpClientRequest.HttpClientRequest,
+  ctx: Failures.RequestContext,
+  attempts: number,
+  decoder: Decoder<A>,
+  limits: Limits,
+  onStatus?: (status: number) => void
+): Effect.Effect<A, Failures.Failure> => {
+  const once = Effect.flatMap(send(http, request, ctx, attempts), (response) => {
+    onStatus?.(response.status)
+    // A success without content needs no body.
+    if (decoder._tag === "NoContent" && response.status >= 200 && response.status < 300) {
+      return Effect.succeed(undefined as A)
+    }
+    return Effect.flatMap(read(response, limits.maxResponseBytes), (body) =>
+      Effect.clockWith((clock) => decide(ctx, attempts, response, body, decoder, clock.unsafeCurrentTimeMillis()))
+    )
+  })
+  const bounded =
+    limits.maxResponseBytes === Response.defaultMaxResponseBytes
+      ? once
+      : Effect.locally(once, Response.currentMaxResponseBytes, limits.maxResponseBytes)
+  return withDeadline(bounded, limits.timeout, () => Failures.timeoutError(ctx, attempts, limits.timeout))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. retry
+
+/**
+ * Retries `attempt` by `schedule`. The retry machinery starts only after a first failure, which
+ * the schedule then sees first, exactly as `Effect.retry` would have. A DELETE retried after an
+ * attempt that may have been applied, answered 404: that attempt deleted it, the delete
+ * succeeded.
+ *
+ * @internal
+ */
+export const retry = <A, E extends Failures.Failure>(
+  attempt: Effect.Effect<A, E>,
+  schedule: Schedule.Schedule<unknown, Failures.Failure>,
+  method: BasiqError.Method
+): Effect.Effect<A, E> =>
+  Effect.catchAll(attempt, (first) => {
+    let replay = true
+    let maybeApplied = Failures.mayHaveApplied(first)
+    const retrying = Effect.retry(
+      Effect.suspend(() => {
+        if (!replay) {
+          return Effect.tapError(attempt, (e) => {
+            if (Failures.mayHaveApplied(e)) maybeApplied = true
+            return Effect.void
+          })
+        }
+        replay = false
+        return Effect.fail(first)
+      }),
+      schedule as Schedule.Schedule<unknown, E>
+    )
+    return method === "DELETE"
+      ? Effect.catchIf(
+          retrying,
+          (e) => e._tag === "BasiqNotFoundError" && maybeApplied,
+          () => Effect.succeed(undefined as A)
+        )
+      : retrying
+  })
+
+// ---------------------------------------------------------------------------------------------
+// 7. span
+
+/** Effect's default tracer: when it is the current one, no tracer was installed. */
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+/**
+ * Runs `self` in a client span with the operation, route, method, attempts, last status and the
+ * correlation id of a failure. With no tracer installed nobody can see a span, so none is made.
+ *
+ * @internal
+ */
+export const span = <A, E>(
+  self: Effect.Effect<A, E>,
+  name: string,
+  attributes: Readonly<Record<string, string>>,
+  progress: () => { readonly attempts: number; readonly status: number | undefined }
+): Effect.Effect<A, E> =>
+  Effect.withFiberRuntime<A, E>((fiber) => {
+    if (fiber.currentTracer === nativeTracer) return self
+    return Effect.useSpan(name, { kind: "client", captureStackTrace: false, attributes }, (span) =>
+      Effect.onExit(Effect.withParentSpan(self, span), (exit) => {
+        const { attempts, status } = progress()
+        span.attribute("basiq.attempts", attempts)
+        if (status !== undefined) span.attribute("http.response.status_code", status)
+        if (Exit.isFailure(exit)) {
+          const failure = Cause.failureOption(exit.cause)
+          const correlationId =
+            failure._tag === "Some" ? (failure.value as { readonly correlationId?: unknown }).correlationId : undefined
+          if (typeof correlationId === "string") span.attribute("basiq.correlation_id", correlationId)
+        }
+        return Effect.void
+      })
+    )
+  })
