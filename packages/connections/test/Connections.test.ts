@@ -21,7 +21,7 @@ import {
 } from "effect"
 import * as ConnectionFilter from "../src/ConnectionFilter.js"
 import * as ConnectionSchemas from "../src/ConnectionSchemas.js"
-import * as Connections from "../src/Connections.js"
+import type * as Connections from "../src/Connections.js"
 import {
   API_KEY,
   BASE,
