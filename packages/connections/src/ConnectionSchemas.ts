@@ -15,7 +15,7 @@
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { type OpenEnum, openEnum } from "./internal/schema.js"
+import { type OpenEnum, openEnum, UnknownRecord } from "./internal/schema.js"
 
 // -------------------------------------------------------------------------------------------------
 // enums
@@ -126,7 +126,8 @@ export type Institution = typeof Institution.Type
 export const AccountClass = Schema.Struct({
   type: Schema.String,
   product: Schema.optional(Schema.String),
-  meta: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+  /** Open data; any `__proto__` key in it is dropped, at any depth. */
+  meta: Schema.optional(UnknownRecord)
 })
 
 /**
