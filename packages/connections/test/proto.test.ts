@@ -7,8 +7,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Schema } from "effect"
 import * as ConnectionSchemas from "../src/ConnectionSchemas.js"
-import * as JobSchemas from "../src/JobSchemas.js"
 import { withoutProtoKeys } from "../src/internal/schema.js"
+import * as JobSchemas from "../src/JobSchemas.js"
 
 const POLLUTION = `"__proto__": { "polluted": true, "type": "x", "id": "x", "self": "x" }`
 
