@@ -18,7 +18,7 @@
  * @since 0.1.0
  */
 
-import { BasiqClient, BasiqConfig, type BasiqError } from "@basiq-effect/core"
+import { BasiqClient, BasiqConfig, BasiqError } from "@basiq-effect/core"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -154,6 +154,9 @@ export interface ConnectionsClient {
 export const createConnectionsClient = (options: Options): ConnectionsClient => {
   const config = BasiqConfig.validate(options)
   if (Either.isLeft(config)) throw config.left
+  if (options.httpClient !== undefined && !Layer.isLayer(options.httpClient)) {
+    throw new BasiqError.BasiqConfigError({ option: "httpClient", reason: "must be a Layer providing HttpClient" })
+  }
   const transport = options.httpClient ?? defaultTransport
   const { dispose, run } = Facade.makeFacadeRuntime(
     Layer.provide(BasiqConnections.layerFromConfig(Layer.succeed(BasiqConfig.BasiqConfig, config.right)), transport)

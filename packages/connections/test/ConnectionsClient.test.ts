@@ -5,11 +5,12 @@
  */
 import { inspect } from "node:util"
 import { BasiqError } from "@basiq-effect/core"
+import type { HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Redacted } from "effect"
+import { Effect, Either, type Layer, Redacted } from "effect"
 import * as ConnectionFilter from "../src/ConnectionFilter.js"
 import * as ConnectionSchemas from "../src/ConnectionSchemas.js"
-import type * as ConnectionsClient from "../src/ConnectionsClient.js"
+import * as ConnectionsClient from "../src/ConnectionsClient.js"
 import type * as Jobs from "../src/Jobs.js"
 import { BASE, type Fake, makeFake, reply, settle, unsafeCoerce } from "./utils/fake.js"
 
@@ -121,6 +122,27 @@ describe("createConnectionsClient: malformed bodies", () => {
       ])
     })
   )
+})
+
+describe("createConnectionsClient: options", () => {
+  it("an httpClient that is not a Layer throws BasiqConfigError naming it, at once", () => {
+    for (const httpClient of ["undici", {}, () => undefined]) {
+      expect(() =>
+        ConnectionsClient.createConnectionsClient({
+          apiKey: "k",
+          httpClient: unsafeCoerce<Layer.Layer<HttpClient.HttpClient>>(httpClient)
+        })
+      ).toThrow(BasiqError.BasiqConfigError)
+      try {
+        ConnectionsClient.createConnectionsClient({
+          apiKey: "k",
+          httpClient: unsafeCoerce<Layer.Layer<HttpClient.HttpClient>>(httpClient)
+        })
+      } catch (error) {
+        expect(error instanceof BasiqError.BasiqConfigError && error.option).toBe("httpClient")
+      }
+    }
+  })
 })
 
 describe("the body builders never throw", () => {
