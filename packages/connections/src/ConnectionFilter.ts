@@ -25,7 +25,6 @@
 import { BasiqError } from "@basiq-effect/core"
 import * as Either from "effect/Either"
 import * as Predicate from "effect/Predicate"
-import type { ConnectionStatus } from "./ConnectionSchemas.js"
 
 /**
  * The connection properties Basiq can filter on, as serialised.
@@ -128,13 +127,32 @@ const field = <A extends string>(property: Property): Field<A> => {
 export const id: Field<string> = field("id")
 
 /**
- * Filters on the connection status (`status.eq('active')`); the known statuses are suggested,
- * any string is accepted.
+ * The statuses a built `status` filter accepts: the ones Basiq documents. A status Basiq adds
+ * later can still be filtered on with a raw string filter (`"status.eq('new-status')"`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Status = "active" | "pending" | "invalid" | "pre-init"
+
+/**
+ * The known statuses, in the order Basiq documents them; `render` refuses any other value in a
+ * built `status` clause.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const statuses: ReadonlyArray<Status> = ["pending", "active", "invalid", "pre-init"]
+
+/**
+ * Filters on the connection status (`status.eq('active')`). Only the known statuses
+ * ({@link Status}) are accepted, by the type and by `render`; use a raw string filter for any
+ * other value.
  *
  * @since 0.1.0
  * @category fields
  */
-export const status: Field<ConnectionStatus> = field("status")
+export const status: Field<Status> = field("status")
 
 /**
  * Filters on the institution id, serialised as `institution.id` (`institution.id.eq('AU00000')`).
@@ -164,6 +182,17 @@ export const isFilter = (u: unknown): u is Filter =>
   Predicate.hasProperty(u, "clauses") &&
   Array.isArray(u.clauses)
 
+/**
+ * The longest rendered filter `render` accepts, in characters (before URL encoding). This is our
+ * chosen conservative bound for a URL query, not a documented Basiq limit: URLs much longer than
+ * about 2 KB are refused by some proxies and servers, so a longer filter fails with
+ * `BasiqInvalidRequestError` before anything is sent. It applies to raw strings too.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxLength = 2048
+
 const properties: ReadonlySet<string> = new Set<Property>(["id", "status", "institution.id"])
 const operators: ReadonlySet<string> = new Set<Operator>(["eq", "ne", "gt", "gteq", "lt", "lteq", "bt"])
 
@@ -185,7 +214,7 @@ const loneSurrogate = /\p{Cs}/u
 const invalid = (reason: string): BasiqError.BasiqInvalidRequestError =>
   new BasiqError.BasiqInvalidRequestError({ reason, fields: ["filter"] })
 
-const checkValue = (property: Property, value: unknown): BasiqError.BasiqInvalidRequestError | undefined => {
+const checkValue = (property: string, value: unknown): BasiqError.BasiqInvalidRequestError | undefined => {
   if (typeof value !== "string") return invalid(`a value for ${property} is not a string`)
   if (value.length === 0) return invalid(`a value for ${property} is empty`)
   if (forbiddenSyntax.test(value)) {
@@ -202,28 +231,48 @@ const checkValue = (property: Property, value: unknown): BasiqError.BasiqInvalid
   return undefined
 }
 
-const renderClause = (clause: Clause): Either.Either<string, BasiqError.BasiqInvalidRequestError> => {
-  if (!properties.has(clause.property)) return Either.left(invalid("the filter has an unknown property"))
-  if (!operators.has(clause.operator)) return Either.left(invalid("the filter has an unknown operator"))
-  const arity = clause.operator === "bt" ? 2 : 1
-  if (clause.values.length !== arity) {
-    return Either.left(invalid(`${clause.property}.${clause.operator} takes ${arity} value${arity > 1 ? "s" : ""}`))
+const knownStatuses: ReadonlySet<unknown> = new Set<unknown>(statuses)
+
+// A clause may come from JavaScript or be forged: every part is checked before it is read.
+const renderClause = (clause: unknown): Either.Either<string, BasiqError.BasiqInvalidRequestError> => {
+  if (!Predicate.isRecord(clause)) return Either.left(invalid("a filter clause is not an object"))
+  const { operator, property, values } = clause
+  if (typeof property !== "string" || !properties.has(property)) {
+    return Either.left(invalid("the filter has an unknown property"))
+  }
+  if (typeof operator !== "string" || !operators.has(operator)) {
+    return Either.left(invalid("the filter has an unknown operator"))
+  }
+  const arity = operator === "bt" ? 2 : 1
+  if (!Array.isArray(values) || values.length !== arity) {
+    return Either.left(invalid(`${property}.${operator} takes ${arity} value${arity > 1 ? "s" : ""}`))
   }
   const quoted: Array<string> = []
-  for (const value of clause.values) {
-    const error = checkValue(clause.property, value)
+  for (const value of values as ReadonlyArray<unknown>) {
+    const error = checkValue(property, value)
     if (error !== undefined) return Either.left(error)
+    if (property === "status" && !knownStatuses.has(value)) {
+      return Either.left(
+        invalid(`a value for status is not one of ${statuses.join(", ")} (use a raw string filter for another status)`)
+      )
+    }
     quoted.push(`'${value}'`)
   }
-  return Either.right(`${clause.property}.${clause.operator}(${quoted.join(",")})`)
+  return Either.right(`${property}.${operator}(${quoted.join(",")})`)
 }
+
+const checkLength = (rendered: string): Either.Either<string, BasiqError.BasiqInvalidRequestError> =>
+  rendered.length > maxLength
+    ? Either.left(invalid(`the filter is ${rendered.length} characters long, more than the ${maxLength} allowed`))
+    : Either.right(rendered)
 
 /**
  * Validates a filter and renders it in Basiq's syntax, e.g.
  * `institution.id.eq('AU00000'),status.eq('active')` or `id.bt('a','b')`. A raw string is
  * returned as it is. Fails with `BasiqInvalidRequestError` (fields `["filter"]`, never the value)
- * for an empty filter or raw string, or a value that is empty or contains `'`, `,`, `(`, `)`, a
- * control character or a lone surrogate: Basiq documents no escaping for filter values.
+ * for an empty filter or raw string, a value that is empty or contains `'`, `,`, `(`, `)`, a
+ * control character or a lone surrogate (Basiq documents no escaping for filter values), a
+ * `status` value that is not one of {@link statuses}, or a result longer than {@link maxLength}.
  *
  * The result is not URL-encoded; the HTTP client encodes the query parameter.
  *
@@ -232,17 +281,17 @@ const renderClause = (clause: Clause): Either.Either<string, BasiqError.BasiqInv
  */
 export const render = (filter: Input): Either.Either<string, BasiqError.BasiqInvalidRequestError> => {
   if (typeof filter === "string") {
-    return filter.trim().length === 0 ? Either.left(invalid("the filter is empty")) : Either.right(filter)
+    return filter.trim().length === 0 ? Either.left(invalid("the filter is empty")) : checkLength(filter)
   }
   if (!isFilter(filter)) return Either.left(invalid("the filter is neither a built filter nor a string"))
   if (filter.clauses.length === 0) {
     return Either.left(invalid("the filter has no clauses (omit the filter to list every connection)"))
   }
   const parts: Array<string> = []
-  for (const clause of filter.clauses) {
+  for (const clause of filter.clauses as ReadonlyArray<unknown>) {
     const rendered = renderClause(clause)
     if (Either.isLeft(rendered)) return rendered
     parts.push(rendered.right)
   }
-  return Either.right(parts.join(","))
+  return checkLength(parts.join(","))
 }

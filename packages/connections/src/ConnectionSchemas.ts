@@ -12,9 +12,10 @@
  *
  * @since 0.1.0
  */
+import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { type OpenEnum, openEnum } from "./internal/schema.js"
+import { type OpenEnum, openEnum, UnknownRecord } from "./internal/schema.js"
 
 // -------------------------------------------------------------------------------------------------
 // enums
@@ -125,7 +126,8 @@ export type Institution = typeof Institution.Type
 export const AccountClass = Schema.Struct({
   type: Schema.String,
   product: Schema.optional(Schema.String),
-  meta: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+  /** Open data; any `__proto__` key in it is dropped, at any depth. */
+  meta: Schema.optional(UnknownRecord)
 })
 
 /**
@@ -481,56 +483,84 @@ export type UpdateConnectionBody = typeof UpdateConnectionBody.Type
  */
 export type CredentialInput = string | Redacted.Redacted<string>
 
-const redact = (value: CredentialInput): Redacted.Redacted<string> =>
-  Redacted.isRedacted(value) ? value : Redacted.make(value)
+// The builders never throw: they may be called with anything from JavaScript (the promise facade
+// passes its caller's body through). A plain string is wrapped in `Redacted`; any other value is
+// passed on as it is, so that encoding the body (before anything is sent) fails with a
+// `ParseIssue` naming the field instead of the builder throwing a `TypeError`.
+const redact = (value: unknown): unknown => (typeof value === "string" ? Redacted.make(value) : value)
+
+const institutionRef = (institution: unknown): unknown => {
+  if (typeof institution === "string") return { id: institution }
+  if (Predicate.isRecord(institution)) return { id: institution.id }
+  return institution
+}
+
+const copyCredentials = (
+  input: Readonly<Record<string, unknown>>,
+  required: ReadonlyArray<string>,
+  optional: ReadonlyArray<string>
+): Record<string, unknown> => {
+  const body: Record<string, unknown> = {}
+  for (const key of required) body[key] = redact(input[key])
+  for (const key of optional) {
+    if (input[key] !== undefined) body[key] = redact(input[key])
+  }
+  return body
+}
 
 /**
- * Builds a `PostConnectionBody`, wrapping plain-string credentials in `Redacted`. Nothing is
- * validated here: encoding the body (as the client does before sending) checks it.
+ * The input of {@link makePostConnectionBody}: credentials as plain strings or `Redacted`, the
+ * institution as its id or `{ id }`.
  *
  * @since 0.1.0
- * @category constructors
+ * @category bodies
  */
-export const makePostConnectionBody = (input: {
+export interface PostConnectionInput {
   readonly loginId: CredentialInput
   readonly password: CredentialInput
   readonly institution: { readonly id: string } | string
   readonly securityCode?: CredentialInput | undefined
   readonly secondaryLoginId?: CredentialInput | undefined
-}): PostConnectionBody => {
-  const body: {
-    loginId: Redacted.Redacted<string>
-    password: Redacted.Redacted<string>
-    institution: { readonly id: string }
-    securityCode?: Redacted.Redacted<string>
-    secondaryLoginId?: Redacted.Redacted<string>
-  } = {
-    loginId: redact(input.loginId),
-    password: redact(input.password),
-    institution: { id: typeof input.institution === "string" ? input.institution : input.institution.id }
-  }
-  if (input.securityCode !== undefined) body.securityCode = redact(input.securityCode)
-  if (input.secondaryLoginId !== undefined) body.secondaryLoginId = redact(input.secondaryLoginId)
-  return body
 }
 
 /**
- * Builds an `UpdateConnectionBody`, wrapping plain-string credentials in `Redacted`.
+ * The input of {@link makeUpdateConnectionBody}: credentials as plain strings or `Redacted`.
+ *
+ * @since 0.1.0
+ * @category bodies
+ */
+export interface UpdateConnectionInput {
+  readonly password: CredentialInput
+  readonly securityCode?: CredentialInput | undefined
+  readonly secondaryLoginId?: CredentialInput | undefined
+}
+
+/**
+ * Builds a `PostConnectionBody`, wrapping plain-string credentials in `Redacted`. Nothing is
+ * validated here and it never throws: a malformed input (from JavaScript: `null`, a missing
+ * `institution`, a number for `loginId`, ...) is passed on as it is, and encoding the body (as
+ * the client does before sending) fails with `BasiqInvalidRequestError` naming the fields.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const makeUpdateConnectionBody = (input: {
-  readonly password: CredentialInput
-  readonly securityCode?: CredentialInput | undefined
-  readonly secondaryLoginId?: CredentialInput | undefined
-}): UpdateConnectionBody => {
-  const body: {
-    password: Redacted.Redacted<string>
-    securityCode?: Redacted.Redacted<string>
-    secondaryLoginId?: Redacted.Redacted<string>
-  } = { password: redact(input.password) }
-  if (input.securityCode !== undefined) body.securityCode = redact(input.securityCode)
-  if (input.secondaryLoginId !== undefined) body.secondaryLoginId = redact(input.secondaryLoginId)
-  return body
+export const makePostConnectionBody = (input: PostConnectionInput): PostConnectionBody => {
+  const raw: unknown = input
+  if (!Predicate.isRecord(raw)) return raw as PostConnectionBody
+  const body = copyCredentials(raw, ["loginId", "password"], ["securityCode", "secondaryLoginId"])
+  body.institution = institutionRef(raw.institution)
+  return body as PostConnectionBody
+}
+
+/**
+ * Builds an `UpdateConnectionBody`, wrapping plain-string credentials in `Redacted`. Like
+ * {@link makePostConnectionBody}, it never throws: encoding names what is malformed.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeUpdateConnectionBody = (input: UpdateConnectionInput): UpdateConnectionBody => {
+  const raw: unknown = input
+  if (!Predicate.isRecord(raw)) return raw as UpdateConnectionBody
+  return copyCredentials(raw, ["password"], ["securityCode", "secondaryLoginId"]) as UpdateConnectionBody
 }

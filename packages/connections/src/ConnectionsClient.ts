@@ -18,16 +18,12 @@
  * @since 0.1.0
  */
 
-import { BasiqClient, BasiqConfig } from "@basiq-effect/core"
+import { BasiqClient, BasiqConfig, BasiqError } from "@basiq-effect/core"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as Cause from "effect/Cause"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
-import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import { defaultTransport } from "#transport"
@@ -35,6 +31,7 @@ import * as BasiqConnections from "./BasiqConnections.js"
 import type * as ConnectionFilter from "./ConnectionFilter.js"
 import * as ConnectionSchemas from "./ConnectionSchemas.js"
 import * as Connections from "./Connections.js"
+import * as Facade from "./internal/facade.js"
 import type * as JobSchemas from "./JobSchemas.js"
 import * as Jobs from "./Jobs.js"
 
@@ -89,7 +86,7 @@ export interface WaitOptions extends CallOptions {
  * @since 0.1.0
  * @category models
  */
-export type PostConnectionInput = Parameters<typeof ConnectionSchemas.makePostConnectionBody>[0]
+export type PostConnectionInput = ConnectionSchemas.PostConnectionInput
 
 /**
  * The body of `updateConnection`, with plain strings accepted for credentials.
@@ -97,7 +94,7 @@ export type PostConnectionInput = Parameters<typeof ConnectionSchemas.makePostCo
  * @since 0.1.0
  * @category models
  */
-export type UpdateConnectionInput = Parameters<typeof ConnectionSchemas.makeUpdateConnectionBody>[0]
+export type UpdateConnectionInput = ConnectionSchemas.UpdateConnectionInput
 
 /**
  * The promise client.
@@ -146,20 +143,10 @@ export interface ConnectionsClient {
   readonly dispose: () => Promise<void>
 }
 
-const redact = (value: ConnectionSchemas.CredentialInput): Redacted.Redacted<string> =>
-  Redacted.isRedacted(value) ? value : Redacted.make(value)
-
-/** Rethrows what a user callback threw, unchanged. */
-class CallbackError {
-  readonly _tag = "CallbackError"
-  constructor(readonly error: unknown) {}
-}
-
-const callback = <A>(f: () => A | Promise<A>): Effect.Effect<A, CallbackError> =>
-  Effect.tryPromise({ try: async () => f(), catch: (error) => new CallbackError(error) })
-
 /**
- * Creates a promise client. Bad options throw `BasiqConfigError` at once.
+ * Creates a promise client. Bad options throw `BasiqConfigError` at once. A malformed argument
+ * (a non-string id, a body of the wrong shape, options that are not an object, a `signal` that
+ * is not an `AbortSignal`) rejects with `BasiqInvalidRequestError` naming it, and nothing is sent.
  *
  * @since 0.1.0
  * @category constructors
@@ -167,132 +154,98 @@ const callback = <A>(f: () => A | Promise<A>): Effect.Effect<A, CallbackError> =
 export const createConnectionsClient = (options: Options): ConnectionsClient => {
   const config = BasiqConfig.validate(options)
   if (Either.isLeft(config)) throw config.left
+  if (options.httpClient !== undefined && !Layer.isLayer(options.httpClient)) {
+    throw new BasiqError.BasiqConfigError({ option: "httpClient", reason: "must be a Layer providing HttpClient" })
+  }
   const transport = options.httpClient ?? defaultTransport
-  const runtime = ManagedRuntime.make(
+  const { dispose, run } = Facade.makeFacadeRuntime(
     Layer.provide(BasiqConnections.layerFromConfig(Layer.succeed(BasiqConfig.BasiqConfig, config.right)), transport)
   )
-  let disposed = false
-  /** Calls in flight: `dispose()` interrupts them, so no fiber outlives the runtime it runs on. */
-  const inFlight = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
-  const disposedError = () => new Error("basiq-effect: this client has been disposed")
 
-  // Each call is one fiber on the runtime, observed directly: no abort controller or promise chain
-  // per call (a signal, when given, interrupts the fiber as `runPromiseExit` would).
-  const run = <A, E>(
-    effect: Effect.Effect<A, E, BasiqConnections.Services>,
-    signal: AbortSignal | undefined
-  ): Promise<A> => {
-    if (disposed) return Promise.reject(disposedError())
-    if (signal?.aborted) return Promise.reject(signal.reason)
-    return new Promise<A>((resolve, reject) => {
-      const fiber = runtime.runFork(effect)
-      const onAbort = () => fiber.unsafeInterruptAsFork(fiber.id())
-      signal?.addEventListener("abort", onAbort, { once: true })
-      inFlight.add(fiber)
-      fiber.addObserver((exit) => {
-        inFlight.delete(fiber)
-        signal?.removeEventListener("abort", onAbort)
-        if (Exit.isSuccess(exit)) return resolve(exit.value)
-        if (Cause.isInterruptedOnly(exit.cause)) {
-          if (signal?.aborted) return reject(signal.reason)
-          if (disposed) return reject(disposedError())
-        }
-        const failure = Cause.failureOption(exit.cause)
-        if (failure._tag === "Some") {
-          return reject(failure.value instanceof CallbackError ? failure.value.error : failure.value)
-        }
-        reject(Cause.squash(exit.cause))
-      })
-    })
-  }
-
-  const withConnections = <A, E>(f: (service: Connections.Service) => Effect.Effect<A, E>) =>
-    Effect.flatMap(Connections.Connections, f)
-  const withJobs = <A, E>(f: (service: Jobs.Service) => Effect.Effect<A, E>) => Effect.flatMap(Jobs.Jobs, f)
+  const connections = <A, E>(
+    ids: Readonly<Record<string, unknown>>,
+    f: (service: Connections.Service) => Effect.Effect<A, E>
+  ): Effect.Effect<A, E | BasiqError.BasiqInvalidRequestError, Connections.Connections> =>
+    Effect.zipRight(Facade.requireStrings(ids), Effect.flatMap(Connections.Connections, f))
+  const jobs = <A, E>(
+    ids: Readonly<Record<string, unknown>>,
+    f: (service: Jobs.Service) => Effect.Effect<A, E>
+  ): Effect.Effect<A, E | BasiqError.BasiqInvalidRequestError, Jobs.Jobs> =>
+    Effect.zipRight(Facade.requireStrings(ids), Effect.flatMap(Jobs.Jobs, f))
 
   return {
     getConnections: (userId, opts) =>
       run(
-        withConnections((c) =>
-          c.getConnections(userId, opts?.filter === undefined ? undefined : { filter: opts.filter })
-        ),
-        opts?.signal
+        () =>
+          connections({ userId }, (c) =>
+            c.getConnections(userId, opts?.filter === undefined ? undefined : { filter: opts.filter })
+          ),
+        opts
       ),
     getConnection: (userId, connectionId, opts) =>
-      run(
-        withConnections((c) => c.getConnection(userId, connectionId)),
-        opts?.signal
-      ),
+      run(() => connections({ userId, connectionId }, (c) => c.getConnection(userId, connectionId)), opts),
     postConnection: (userId, body, opts) =>
       run(
-        withConnections((c) => c.postConnection(userId, ConnectionSchemas.makePostConnectionBody(body))),
-        opts?.signal
+        () => connections({ userId }, (c) => c.postConnection(userId, ConnectionSchemas.makePostConnectionBody(body))),
+        opts
       ),
     updateConnection: (userId, connectionId, body, opts) =>
       run(
-        withConnections((c) =>
-          c.updateConnection(userId, connectionId, ConnectionSchemas.makeUpdateConnectionBody(body))
-        ),
-        opts?.signal
+        () =>
+          connections({ userId, connectionId }, (c) =>
+            c.updateConnection(userId, connectionId, ConnectionSchemas.makeUpdateConnectionBody(body))
+          ),
+        opts
       ),
     deleteConnection: (userId, connectionId, opts) =>
-      run(
-        withConnections((c) => c.deleteConnection(userId, connectionId)),
-        opts?.signal
-      ),
+      run(() => connections({ userId, connectionId }, (c) => c.deleteConnection(userId, connectionId)), opts),
     refreshConnection: (userId, connectionId, opts) =>
-      run(
-        withConnections((c) => c.refreshConnection(userId, connectionId)),
-        opts?.signal
-      ),
-    refreshConnections: (userId, opts) =>
-      run(
-        withConnections((c) => c.refreshConnections(userId)),
-        opts?.signal
-      ),
-    getJob: (jobId, opts) =>
-      run(
-        withJobs((j) => j.getJob(jobId)),
-        opts?.signal
-      ),
+      run(() => connections({ userId, connectionId }, (c) => c.refreshConnection(userId, connectionId)), opts),
+    refreshConnections: (userId, opts) => run(() => connections({ userId }, (c) => c.refreshConnections(userId)), opts),
+    getJob: (jobId, opts) => run(() => jobs({ jobId }, (j) => j.getJob(jobId)), opts),
     postJobMfa: (jobId, answers, opts) =>
-      run(
-        withJobs((j) =>
-          j.postJobMfa(jobId, answers.map(redact), opts?.userId === undefined ? undefined : { userId: opts.userId })
-        ),
-        opts?.signal
-      ),
-    waitForJob: (jobId, opts = {}) => {
-      const { onMfa, onProgress } = opts
-      return run(
-        withJobs((j) =>
-          j.waitForJob<CallbackError>(jobId, {
-            schedule: opts.schedule,
-            timeout: opts.timeout,
-            onProgress: onProgress === undefined ? undefined : (job) => callback(() => onProgress(job)),
+      run(() => {
+        const userId = opts?.userId
+        return jobs(userId === undefined ? { jobId } : { jobId, userId }, (j) =>
+          j.postJobMfa(jobId, redactAnswers(answers), userId === undefined ? undefined : { userId })
+        )
+      }, opts),
+    waitForJob: (jobId, opts) =>
+      run(() => {
+        const onMfa = opts?.onMfa
+        const onProgress = opts?.onProgress
+        const invalid = Facade.optionalFunction("onMfa", onMfa) ?? Facade.optionalFunction("onProgress", onProgress)
+        if (invalid !== undefined) return Effect.fail(invalid)
+        return jobs({ jobId }, (j) =>
+          j.waitForJob<Facade.CallbackError>(jobId, {
+            schedule: opts?.schedule,
+            timeout: opts?.timeout,
+            onProgress: onProgress === undefined ? undefined : (job) => Facade.callback(() => onProgress(job)),
             onMfa:
               onMfa === undefined
                 ? undefined
                 : (challenge, job) =>
                     Effect.map(
-                      callback(() => onMfa(challenge, job)),
-                      (answers) => answers.map(redact)
+                      Facade.callback(() => onMfa(challenge, job)),
+                      redactAnswers
                     )
           })
-        ),
-        opts.signal
-      )
-    },
+        )
+      }, opts),
     clientToken: (userId, opts) =>
       run(
-        Effect.flatMap(BasiqClient.BasiqClient, (client) => Effect.map(client.clientToken(userId), Redacted.value)),
-        opts?.signal
+        () =>
+          Effect.zipRight(
+            Facade.requireStrings({ userId }),
+            Effect.flatMap(BasiqClient.BasiqClient, (client) => Effect.map(client.clientToken(userId), Redacted.value))
+          ),
+        opts
       ),
-    dispose: () => {
-      if (disposed) return Promise.resolve()
-      disposed = true
-      for (const fiber of inFlight) fiber.unsafeInterruptAsFork(fiber.id())
-      return runtime.dispose()
-    }
+    dispose
   }
 }
+
+// Plain strings are wrapped in `Redacted`; anything else (from JavaScript) is passed on for the
+// body's encoding to name (`mfa-response`), never a `TypeError` here.
+const redactAnswers = (answers: unknown): ReadonlyArray<Redacted.Redacted<string>> =>
+  (Array.isArray(answers) ? answers.map(Facade.redactString) : answers) as ReadonlyArray<Redacted.Redacted<string>>

@@ -3,12 +3,13 @@
  *
  * @since 0.1.0
  */
-import { BasiqClient, type BasiqError } from "@basiq-effect/core"
+import { BasiqClient, BasiqError } from "@basiq-effect/core"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -80,7 +81,11 @@ export interface Service {
     answers: ReadonlyArray<Redacted.Redacted<string>>,
     options?: { readonly userId?: string | undefined }
   ) => Effect.Effect<ConnectionSchemas.JobRef, Failure>
-  /** Polls the job until every step succeeded (the finished job) or one failed (an error). */
+  /**
+   * Polls the job until every step succeeded (the finished job) or one failed (an error).
+   * Malformed options (a `timeout` that is not a duration, a callback that is not a function, ...)
+   * fail with `BasiqInvalidRequestError` naming the option, before any request.
+   */
   readonly waitForJob: <E = never, R = never>(
     jobId: string,
     options?: WaitOptions<E, R>
@@ -227,6 +232,21 @@ const failedError = (jobId: string, step: JobSchemas.JobStep): BasiqJobFailedErr
   })
 }
 
+const invalidOption = (name: string, expected: string) =>
+  new BasiqError.BasiqInvalidRequestError({ reason: `${name} must be ${expected}`, fields: [name] })
+
+/** Checks options a JavaScript caller may get wrong; returns the deadline. */
+const checkWaitOptions = (options: unknown): Duration.Duration | BasiqError.BasiqInvalidRequestError => {
+  if (!Predicate.isRecord(options)) return invalidOption("options", "an object")
+  const { onMfa, onProgress, schedule, timeout } = options
+  if (schedule !== undefined && !Schedule.isSchedule(schedule)) return invalidOption("schedule", "a Schedule")
+  if (onProgress !== undefined && typeof onProgress !== "function") return invalidOption("onProgress", "a function")
+  if (onMfa !== undefined && typeof onMfa !== "function") return invalidOption("onMfa", "a function")
+  if (timeout === undefined) return defaultTimeout
+  const decoded = Duration.decodeUnknown(timeout)
+  return Option.isSome(decoded) ? decoded.value : invalidOption("timeout", "a duration")
+}
+
 /**
  * Builds the service on the core client.
  *
@@ -268,7 +288,9 @@ export const make: Effect.Effect<Service, never, BasiqClient.BasiqClient> = Effe
     jobId: string,
     options: WaitOptions<E, R> = {}
   ): Effect.Effect<JobSchemas.Job, Failure | JobError | E, R> => {
-    const timeout = Duration.decode(options.timeout ?? defaultTimeout)
+    const checked = checkWaitOptions(options)
+    if (checked instanceof BasiqError.BasiqInvalidRequestError) return Effect.fail(checked)
+    const timeout = checked
     let lastStep: string | undefined
     const loop = Effect.gen(function* () {
       const driver = yield* Schedule.driver(options.schedule ?? defaultSchedule)

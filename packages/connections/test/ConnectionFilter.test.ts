@@ -4,6 +4,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
 import * as ConnectionFilter from "../src/ConnectionFilter.js"
 
+const unsafeCoerce = <A>(u: unknown): A => u as A
+
 const rendered = (filter: ConnectionFilter.Input): string => {
   const result = ConnectionFilter.render(filter)
   if (Either.isLeft(result)) throw new Error(`expected a rendered filter, got ${result.left.message}`)
@@ -19,7 +21,6 @@ const refused = (filter: ConnectionFilter.Input): BasiqError.BasiqInvalidRequest
 describe("ConnectionFilter", () => {
   const fields = [
     ["id", ConnectionFilter.id],
-    ["status", ConnectionFilter.status],
     ["institution.id", ConnectionFilter.institutionId]
   ] as const
 
@@ -35,6 +36,53 @@ describe("ConnectionFilter", () => {
       expect(field.property).toBe(property)
     })
   }
+
+  it("renders every operator on status, with every known status", () => {
+    expect(ConnectionFilter.statuses).toEqual(["pending", "active", "invalid", "pre-init"])
+    for (const value of ConnectionFilter.statuses) {
+      expect(rendered(ConnectionFilter.status.eq(value))).toBe(`status.eq('${value}')`)
+      expect(rendered(ConnectionFilter.status.ne(value))).toBe(`status.ne('${value}')`)
+      expect(rendered(ConnectionFilter.status.gt(value))).toBe(`status.gt('${value}')`)
+      expect(rendered(ConnectionFilter.status.gteq(value))).toBe(`status.gteq('${value}')`)
+      expect(rendered(ConnectionFilter.status.lt(value))).toBe(`status.lt('${value}')`)
+      expect(rendered(ConnectionFilter.status.lteq(value))).toBe(`status.lteq('${value}')`)
+    }
+    expect(rendered(ConnectionFilter.status.bt("active", "pending"))).toBe("status.bt('active','pending')")
+    expect(ConnectionFilter.status.property).toBe("status")
+  })
+
+  it("refuses a status that is not a known one (from JavaScript), without echoing it; a raw string still can", () => {
+    for (const filter of [
+      ConnectionFilter.status.eq(unsafeCoerce("suspended-zz")),
+      ConnectionFilter.status.ne(unsafeCoerce("Active")),
+      ConnectionFilter.status.bt("active", unsafeCoerce("suspended-zz")),
+      ConnectionFilter.and(ConnectionFilter.id.eq("c1"), ConnectionFilter.status.eq(unsafeCoerce("suspended-zz")))
+    ]) {
+      const error = refused(filter)
+      expect(error).toBeInstanceOf(BasiqError.BasiqInvalidRequestError)
+      expect(error.fields).toEqual(["filter"])
+      expect(error.reason).toContain("pending, active, invalid, pre-init")
+      expect(error.message).not.toContain("suspended-zz")
+    }
+    expect(rendered("status.eq('suspended-zz')")).toBe("status.eq('suspended-zz')")
+  })
+
+  it(`bounds the rendered filter at maxLength (${ConnectionFilter.maxLength}) characters, raw strings included`, () => {
+    expect(ConnectionFilter.maxLength).toBe(2048)
+    // `id.eq('` + value + `')` is 9 characters around the value.
+    const exact = ConnectionFilter.id.eq("x".repeat(2048 - 9))
+    expect(rendered(exact)).toHaveLength(2048)
+    const over = refused(ConnectionFilter.id.eq("x".repeat(2048 - 8)))
+    expect(over).toBeInstanceOf(BasiqError.BasiqInvalidRequestError)
+    expect(over.fields).toEqual(["filter"])
+    expect(over.reason).toContain("2049")
+    expect(over.reason).toContain("2048")
+    // many short clauses add up
+    const clauses = Array.from({ length: 200 }, (_, i) => ConnectionFilter.id.eq(`connection-${i}`))
+    expect(refused(ConnectionFilter.and(...clauses)).fields).toEqual(["filter"])
+    expect(rendered("y".repeat(2048))).toHaveLength(2048)
+    expect(refused("y".repeat(2049)).fields).toEqual(["filter"])
+  })
 
   it("combines filters with and, in order, flattening nested ones", () => {
     const filter = ConnectionFilter.and(
@@ -91,7 +139,7 @@ describe("ConnectionFilter", () => {
     it(`refuses a value with ${what}, without echoing it`, () => {
       for (const filter of [
         ConnectionFilter.id.eq(value),
-        ConnectionFilter.status.ne(value),
+        ConnectionFilter.status.ne(unsafeCoerce(value)),
         ConnectionFilter.institutionId.bt("AU00000", value),
         ConnectionFilter.and(ConnectionFilter.status.eq("active"), ConnectionFilter.id.lteq(value))
       ]) {
@@ -123,6 +171,34 @@ describe("ConnectionFilter", () => {
     expect(refused(42 as unknown as ConnectionFilter.Input).fields).toEqual(["filter"])
   })
 
+  it("refuses malformed forged filters with BasiqInvalidRequestError, never a TypeError", () => {
+    const forgedClauses = (clauses: unknown) =>
+      unsafeCoerce<ConnectionFilter.Filter>({ _tag: "ConnectionFilter", clauses })
+    for (const filter of [
+      forgedClauses([null]),
+      forgedClauses([undefined]),
+      forgedClauses(["id.eq('x')"]),
+      forgedClauses([42]),
+      forgedClauses([{ property: "id", operator: "eq", values: null }]),
+      forgedClauses([{ property: "id", operator: "eq", values: "x" }]),
+      forgedClauses([{ property: "id", operator: "eq", values: { length: 1, 0: "x" } }]),
+      forgedClauses([{ property: "id", operator: "eq" }]),
+      forgedClauses([{ property: 1, operator: "eq", values: ["x"] }]),
+      forgedClauses([{ property: "id", operator: null, values: ["x"] }]),
+      forgedClauses([{ property: "status", operator: "eq", values: [null] }]),
+      null,
+      undefined,
+      { _tag: "ConnectionFilter", clauses: null }
+    ]) {
+      const result = ConnectionFilter.render(unsafeCoerce<ConnectionFilter.Input>(filter))
+      expect(Either.isLeft(result)).toBe(true)
+      if (Either.isLeft(result)) {
+        expect(result.left).toBeInstanceOf(BasiqError.BasiqInvalidRequestError)
+        expect(result.left.fields).toEqual(["filter"])
+      }
+    }
+  })
+
   it("recognises built filters", () => {
     expect(ConnectionFilter.isFilter(ConnectionFilter.id.eq("x"))).toBe(true)
     expect(ConnectionFilter.isFilter(ConnectionFilter.and())).toBe(true)
@@ -135,7 +211,7 @@ describe("ConnectionFilter", () => {
     Effect.gen(function* () {
       const query = yield* ConnectionFilter.render(ConnectionFilter.status.eq("invalid"))
       expect(query).toBe("status.eq('invalid')")
-      const error = yield* Effect.flip(ConnectionFilter.render(ConnectionFilter.status.eq("it's")))
+      const error = yield* Effect.flip(ConnectionFilter.render(ConnectionFilter.status.eq(unsafeCoerce("it's"))))
       expect(error._tag).toBe("BasiqInvalidRequestError")
     })
   )

@@ -1,0 +1,181 @@
+/**
+ * The machinery of the promise facades: one `ManagedRuntime`, each call one fiber on it, with
+ * `{ signal }` support, tagged errors as rejections and `dispose()`. Every facade method is
+ * `run(() => effect, options)`; argument checks happen inside the effect (or in `run` for the
+ * trailing options), so a malformed argument from JavaScript is a `BasiqInvalidRequestError`
+ * rejection, never a `TypeError`.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+import { BasiqError } from "@basiq-effect/core"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import type * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Predicate from "effect/Predicate"
+import * as Redacted from "effect/Redacted"
+
+/**
+ * What a user callback (a promise `onProgress`, `onMfa`, ...) threw or rejected with: the facade
+ * rejects with that same value, unwrapped.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export class CallbackError {
+  readonly _tag = "CallbackError"
+  constructor(readonly error: unknown) {}
+}
+
+/**
+ * Runs a user callback (sync or async) as an Effect; what it throws fails with `CallbackError`.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const callback = <A>(f: () => A | Promise<A>): Effect.Effect<A, CallbackError> =>
+  Effect.tryPromise({ try: async () => f(), catch: (error) => new CallbackError(error) })
+
+/**
+ * A `BasiqInvalidRequestError` for a malformed facade argument (nothing was sent).
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const invalidArgument = (reason: string, fields: ReadonlyArray<string>): BasiqError.BasiqInvalidRequestError =>
+  new BasiqError.BasiqInvalidRequestError({ reason, fields })
+
+/**
+ * Checks that each given argument is a string (only the type: the pipeline checks the content of
+ * ids). Fails with one `BasiqInvalidRequestError` naming every argument that is not.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const requireStrings = (
+  args: Readonly<Record<string, unknown>>
+): Effect.Effect<void, BasiqError.BasiqInvalidRequestError> => {
+  const bad = Object.keys(args).filter((name) => typeof args[name] !== "string")
+  return bad.length === 0 ? Effect.void : Effect.fail(invalidArgument(`${bad.join(", ")} must be a string`, bad))
+}
+
+/**
+ * Checks that an optional argument is a function (or `undefined`).
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const optionalFunction = (name: string, value: unknown): BasiqError.BasiqInvalidRequestError | undefined =>
+  value === undefined || typeof value === "function" ? undefined : invalidArgument(`${name} must be a function`, [name])
+
+/**
+ * A credential given as a plain string is wrapped in `Redacted`; anything else is passed on as it
+ * is, so that encoding the body names it (a facade never throws on a malformed credential).
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const redactString = (value: unknown): unknown => (typeof value === "string" ? Redacted.make(value) : value)
+
+const isAbortSignal = (u: unknown): u is AbortSignal =>
+  Predicate.isObject(u) &&
+  Predicate.hasProperty(u, "aborted") &&
+  typeof u.aborted === "boolean" &&
+  Predicate.hasProperty(u, "addEventListener") &&
+  typeof u.addEventListener === "function" &&
+  Predicate.hasProperty(u, "removeEventListener") &&
+  typeof u.removeEventListener === "function"
+
+/**
+ * Reads the trailing options of a call: `undefined`, or an object whose `signal`, when present,
+ * is an `AbortSignal`.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const readCallOptions = (
+  options: unknown
+): { readonly signal: AbortSignal | undefined } | BasiqError.BasiqInvalidRequestError => {
+  if (options === undefined) return { signal: undefined }
+  if (!Predicate.isRecord(options)) return invalidArgument("the options must be an object", ["options"])
+  const signal = options.signal
+  if (signal === undefined) return { signal: undefined }
+  if (!isAbortSignal(signal)) return invalidArgument("signal must be an AbortSignal", ["signal"])
+  return { signal }
+}
+
+/**
+ * A runtime for a promise facade.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export interface FacadeRuntime<R> {
+  /**
+   * Runs the effect `make` builds as one fiber and settles with its outcome: the value; a typed
+   * failure as the rejection itself (a `CallbackError` unwrapped); `signal.reason` when the
+   * options' signal aborts (the fiber is interrupted); an `Error` saying the client was disposed.
+   * `options` are the call's trailing options, checked first (`BasiqInvalidRequestError` when
+   * they are not an object or `signal` is not an `AbortSignal`); `make` is only called once they
+   * are valid, so it may read them.
+   */
+  readonly run: <A, E>(make: () => Effect.Effect<A, E, R>, options?: unknown) => Promise<A>
+  /** Interrupts calls in flight (they reject saying the client was disposed), then disposes. */
+  readonly dispose: () => Promise<void>
+}
+
+/**
+ * Builds the runtime of a promise facade over `layer` (built once, on the first call).
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const makeFacadeRuntime = <R, E>(layer: Layer.Layer<R, E>): FacadeRuntime<R> => {
+  const runtime = ManagedRuntime.make(layer)
+  let disposed = false
+  /** Calls in flight: `dispose()` interrupts them, so no fiber outlives the runtime it runs on. */
+  const inFlight = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
+  const disposedError = () => new Error("basiq-effect: this client has been disposed")
+
+  // Each call is one fiber on the runtime, observed directly: no abort controller or promise chain
+  // per call (a signal, when given, interrupts the fiber as `runPromiseExit` would).
+  const run = <A, E2>(make: () => Effect.Effect<A, E2, R>, options?: unknown): Promise<A> => {
+    if (disposed) return Promise.reject(disposedError())
+    const read = readCallOptions(options)
+    if (read instanceof BasiqError.BasiqInvalidRequestError) return Promise.reject(read)
+    const { signal } = read
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    return new Promise<A>((resolve, reject) => {
+      const fiber = runtime.runFork(Effect.suspend(make))
+      const onAbort = () => fiber.unsafeInterruptAsFork(fiber.id())
+      signal?.addEventListener("abort", onAbort, { once: true })
+      inFlight.add(fiber)
+      fiber.addObserver((exit) => {
+        inFlight.delete(fiber)
+        signal?.removeEventListener("abort", onAbort)
+        if (Exit.isSuccess(exit)) return resolve(exit.value)
+        if (Cause.isInterruptedOnly(exit.cause)) {
+          if (signal?.aborted) return reject(signal.reason)
+          if (disposed) return reject(disposedError())
+        }
+        const failure = Cause.failureOption(exit.cause)
+        if (failure._tag === "Some") {
+          return reject(failure.value instanceof CallbackError ? failure.value.error : failure.value)
+        }
+        reject(Cause.squash(exit.cause))
+      })
+    })
+  }
+
+  const dispose = (): Promise<void> => {
+    if (disposed) return Promise.resolve()
+    disposed = true
+    for (const fiber of inFlight) fiber.unsafeInterruptAsFork(fiber.id())
+    return runtime.dispose()
+  }
+
+  return { run, dispose }
+}

@@ -1,0 +1,148 @@
+/**
+ * The promise-facade machinery (`internal/facade.ts`) on its own, over a tiny service: what a call
+ * resolves or rejects with, signals, callbacks, disposal, and option checks before any work.
+ */
+import { BasiqError } from "@basiq-effect/core"
+import { describe, expect, it } from "@effect/vitest"
+import { Context, Deferred, Effect, Layer } from "effect"
+import * as Facade from "../src/internal/facade.js"
+import { settle, unsafeCoerce } from "./utils/fake.js"
+
+class Counter extends Context.Tag("test/Counter")<Counter, { readonly next: Effect.Effect<number> }>() {}
+
+/** A runtime over a `Counter`, counting how often its layer is built. */
+const makeRuntime = () => {
+  let builds = 0
+  let count = 0
+  const layer = Layer.sync(Counter, () => {
+    builds++
+    return { next: Effect.sync(() => ++count) }
+  })
+  return { runtime: Facade.makeFacadeRuntime(layer), builds: () => builds }
+}
+
+describe("makeFacadeRuntime", () => {
+  it.effect("resolves with the value; the layer is built once for every call", () =>
+    Effect.gen(function* () {
+      const { builds, runtime } = makeRuntime()
+      const values = yield* Effect.promise(() =>
+        Promise.all([
+          runtime.run(() => Effect.flatMap(Counter, (c) => c.next)),
+          runtime.run(() => Effect.flatMap(Counter, (c) => c.next))
+        ])
+      )
+      expect([...values].sort()).toEqual([1, 2])
+      expect(builds()).toBe(1)
+      yield* Effect.promise(() => runtime.dispose())
+    })
+  )
+
+  it.effect("a typed failure rejects with the error instance itself; a callback's throw with that same value", () =>
+    Effect.gen(function* () {
+      const { runtime } = makeRuntime()
+      const error = new BasiqError.BasiqInvalidRequestError({ reason: "r", fields: ["f"] })
+      const failed = yield* settle(runtime.run(() => Effect.fail(error)))
+      expect("error" in failed && failed.error).toBe(error)
+      const thrown = { not: "an Error" }
+      const fromCallback = yield* settle(
+        runtime.run(() =>
+          Facade.callback(() => {
+            throw thrown
+          })
+        )
+      )
+      expect("error" in fromCallback && fromCallback.error).toBe(thrown)
+      const rejected = new SyntaxError("from an async callback")
+      const fromAsync = yield* settle(runtime.run(() => Facade.callback(() => Promise.reject(rejected))))
+      expect("error" in fromAsync && fromAsync.error).toBe(rejected)
+      yield* Effect.promise(() => runtime.dispose())
+    })
+  )
+
+  it.effect("a defect rejects with the defect itself, not a FiberFailure", () =>
+    Effect.gen(function* () {
+      const { runtime } = makeRuntime()
+      const defect = new RangeError("bug")
+      const settled = yield* settle(runtime.run(() => Effect.die(defect)))
+      expect("error" in settled && settled.error).toBe(defect)
+      yield* Effect.promise(() => runtime.dispose())
+    })
+  )
+
+  it.effect("aborting interrupts the call (its finalizer runs) and rejects with signal.reason", () =>
+    Effect.gen(function* () {
+      const { runtime } = makeRuntime()
+      const started = yield* Deferred.make<void>()
+      let finalized = false
+      const controller = new AbortController()
+      const call = runtime.run(
+        () =>
+          Deferred.succeed(started, undefined).pipe(
+            Effect.zipRight(Effect.never),
+            Effect.onInterrupt(() =>
+              Effect.sync(() => {
+                finalized = true
+              })
+            )
+          ),
+        { signal: controller.signal }
+      )
+      yield* Deferred.await(started)
+      const reason = new Error("user cancelled")
+      controller.abort(reason)
+      const settled = yield* settle(call)
+      expect("error" in settled && settled.error).toBe(reason)
+      expect(finalized).toBe(true)
+      yield* Effect.promise(() => runtime.dispose())
+    })
+  )
+
+  it.effect("invalid trailing options reject with BasiqInvalidRequestError before the effect is even built", () =>
+    Effect.gen(function* () {
+      const { builds, runtime } = makeRuntime()
+      let made = 0
+      const make = () => {
+        made++
+        return Effect.void
+      }
+      for (const [options, field] of [
+        [null, "options"],
+        [0, "options"],
+        [{ signal: 1 }, "signal"],
+        [{ signal: { aborted: false, addEventListener: () => {} } }, "signal"]
+      ] as const) {
+        const settled = yield* settle(runtime.run(make, options))
+        expect("error" in settled && settled.error).toBeInstanceOf(BasiqError.BasiqInvalidRequestError)
+        expect("error" in settled && unsafeCoerce<BasiqError.BasiqInvalidRequestError>(settled.error).fields).toEqual([
+          field
+        ])
+      }
+      expect(made).toBe(0)
+      expect(builds()).toBe(0)
+      yield* Effect.promise(() => runtime.run(make, { signal: undefined, other: "kept for the method" }))
+      expect(made).toBe(1)
+      yield* Effect.promise(() => runtime.dispose())
+    })
+  )
+
+  it.effect("dispose() interrupts calls in flight (they reject saying so); later calls reject too", () =>
+    Effect.gen(function* () {
+      const { runtime } = makeRuntime()
+      const started = yield* Deferred.make<void>()
+      const call = runtime.run(() => Deferred.succeed(started, undefined).pipe(Effect.zipRight(Effect.never)))
+      yield* Deferred.await(started)
+      yield* Effect.promise(() => runtime.dispose())
+      const inFlight = yield* settle(call)
+      expect("error" in inFlight && String(inFlight.error)).toContain("disposed")
+      const later = yield* settle(runtime.run(() => Effect.succeed(1)))
+      expect("error" in later && String(later.error)).toContain("disposed")
+      yield* Effect.promise(() => runtime.dispose())
+    })
+  )
+
+  it("requireStrings names every argument that is not a string", () => {
+    const result = Effect.runSync(Effect.flip(Facade.requireStrings({ a: "x", b: 1, c: null })))
+    expect(result.fields).toEqual(["b", "c"])
+    expect(Effect.runSync(Effect.either(Facade.requireStrings({ a: "x" })))._tag).toBe("Right")
+  })
+})
