@@ -281,6 +281,10 @@ const allowedValue = (pool: ReadonlyArray<string>) =>
     fc.string({ unit: "grapheme", minLength: 1, maxLength: 8 }).filter(isAllowedValue)
   )
 
+/** Statuses are a closed set (`ConnectionFilter.status` takes only those); other fields any allowed text. */
+const valueOf = (property: Property, pools: Readonly<Record<Property, ReadonlyArray<string>>>) =>
+  property === "status" ? fc.constantFrom(...pools.status) : allowedValue(pools[property])
+
 const clauseArbitrary = (pools: Readonly<Record<Property, ReadonlyArray<string>>>): fc.Arbitrary<GeneratedClause> =>
   fc
     .tuple(
@@ -290,20 +294,23 @@ const clauseArbitrary = (pools: Readonly<Record<Property, ReadonlyArray<string>>
     .chain(([property, operator]) =>
       operator === "bt"
         ? fc
-            .tuple(allowedValue(pools[property]), allowedValue(pools[property]))
+            .tuple(valueOf(property, pools), valueOf(property, pools))
             .map((values): GeneratedClause => ({ property, operator, values }))
-        : allowedValue(pools[property]).map((value): GeneratedClause => ({ property, operator, values: [value] }))
+        : valueOf(property, pools).map((value): GeneratedClause => ({ property, operator, values: [value] }))
     )
+
+/** The refusal tests hand any string to `status` on purpose: its run-time check must refuse it. */
+const unsafeStatus = (value: string): ConnectionFilter.Status => value as ConnectionFilter.Status
 
 const build = (clauses: ReadonlyArray<GeneratedClause>) =>
   ConnectionFilter.and(
     ...clauses.map(({ property, operator, values }) => {
-      const field =
-        property === "id"
-          ? ConnectionFilter.id
-          : property === "status"
-            ? ConnectionFilter.status
-            : ConnectionFilter.institutionId
+      if (property === "status") {
+        const field = ConnectionFilter.status
+        const [a, b] = [unsafeStatus(values[0]), unsafeStatus(values[1] ?? values[0])]
+        return operator === "bt" ? field.bt(a, b) : field[operator](a)
+      }
+      const field = property === "id" ? ConnectionFilter.id : ConnectionFilter.institutionId
       return operator === "bt" ? field.bt(values[0], values[1] ?? values[0]) : field[operator](values[0])
     })
   )
