@@ -17,6 +17,7 @@ import {
   type JobSchemas,
   Jobs
 } from "@basiq-effect/connections"
+import { BasiqConfig } from "@basiq-effect/core"
 import { InMemoryBasiq } from "@basiq-effect/testing"
 import { Cause, Console, Effect, Either, Layer, Redacted, Schedule } from "effect"
 
@@ -131,12 +132,14 @@ const inMemoryLifecycle = Effect.gen(function* () {
   yield* Console.log("\nDone: a connection's life, from login to delete.")
 })
 
-/** Read and refresh steps against real Basiq for an existing user. */
+/** Read and refresh steps against the Basiq at `BASIQ_BASE_URL` (default: Basiq's API) for an existing user. */
 const realLifecycle = (userId: string) =>
   Effect.gen(function* () {
     const connections = yield* Connections.Connections
     const jobs = yield* Jobs.Jobs
-    yield* Console.log(`Running against real Basiq for user ${userId}.`)
+    const { baseUrl } = yield* BasiqConfig.BasiqConfig
+    const where = baseUrl === BasiqConfig.defaultBaseUrl ? `Basiq's API at ${baseUrl}` : `the Basiq API at ${baseUrl}`
+    yield* Console.log(`Running against ${where} for user ${userId}.`)
     yield* Console.log(
       "Connections are not created here: Basiq's v3 API creates them through its consent UI (use clientToken)."
     )
