@@ -11,6 +11,7 @@ import type { Scope } from "effect"
 import { Clock, Context, Duration, Effect, Layer } from "effect"
 import * as Engine from "./internal/engine.js"
 import * as Transport from "./internal/transport.js"
+import type * as Types from "./internal/types.js"
 
 /**
  * A Basiq user, as `POST /users` answers.
@@ -18,13 +19,7 @@ import * as Transport from "./internal/transport.js"
  * @since 0.1.0
  * @category models
  */
-export interface User {
-  readonly type: "user"
-  readonly id: string
-  readonly email: string
-  readonly mobile: string
-  readonly links: { readonly self: string }
-}
+export type User = Types.User
 
 /**
  * A connection's status: `pending` while its first job runs, `active` after a job succeeds,
@@ -33,7 +28,7 @@ export interface User {
  * @since 0.1.0
  * @category models
  */
-export type ConnectionStatus = "pending" | "active" | "invalid"
+export type ConnectionStatus = Types.ConnectionStatus
 
 /**
  * An account embedded in a connection. Money is a decimal string; `balance` and
@@ -42,19 +37,7 @@ export type ConnectionStatus = "pending" | "active" | "invalid"
  * @since 0.1.0
  * @category models
  */
-export interface Account {
-  readonly type: "account"
-  readonly id: string
-  readonly accountNo: string
-  readonly name: string
-  readonly currency: string
-  readonly class: { readonly type: string; readonly product: string }
-  readonly balance: string | null
-  readonly availableFunds: string | null
-  readonly lastUpdated: string
-  readonly status: "available" | "unavailable"
-  readonly links: { readonly self: string; readonly transactions: string }
-}
+export type Account = Types.Account
 
 /**
  * The account holder's details, as the bank reports them.
@@ -62,25 +45,7 @@ export interface Account {
  * @since 0.1.0
  * @category models
  */
-export interface Profile {
-  readonly fullName: string
-  readonly firstName: string
-  readonly lastName: string
-  readonly middleName: string
-  readonly phoneNumbers: ReadonlyArray<string>
-  readonly emailAddresses: ReadonlyArray<string>
-  readonly physicalAddresses: ReadonlyArray<{
-    readonly addressLine1: string
-    readonly addressLine2: string | null
-    readonly addressLine3: string | null
-    readonly postcode: string
-    readonly city: string
-    readonly state: string
-    readonly country: string
-    readonly countryCode: string
-    readonly formattedAddress: string
-  }>
-}
+export type Profile = Types.Profile
 
 /**
  * A connection as `GET /users/{userId}/connections/{connectionId}` answers it.
@@ -88,23 +53,7 @@ export interface Profile {
  * @since 0.1.0
  * @category models
  */
-export interface Connection {
-  readonly type: "connection"
-  readonly id: string
-  readonly status: ConnectionStatus
-  readonly createdDate: string
-  readonly lastUsed: string
-  readonly method: "web"
-  readonly institution: { readonly type: "institution"; readonly id: string; readonly links: { readonly self: string } }
-  readonly accounts: { readonly type: "list"; readonly data: ReadonlyArray<Account> }
-  readonly profile?: Profile
-  readonly links: {
-    readonly self: string
-    readonly user: string
-    readonly accounts: string
-    readonly transactions: string
-  }
-}
+export type Connection = Types.Connection
 
 /**
  * An account to seed; every field has a default.
@@ -112,16 +61,7 @@ export interface Connection {
  * @since 0.1.0
  * @category models
  */
-export interface AccountSeed {
-  readonly id?: string
-  readonly name?: string
-  readonly accountNo?: string
-  readonly currency?: string
-  readonly class?: { readonly type: string; readonly product: string }
-  readonly balance?: string | null
-  readonly availableFunds?: string | null
-  readonly status?: "available" | "unavailable"
-}
+export type AccountSeed = Types.AccountSeed
 
 /**
  * One request the fake received. The `authorization` header and credentials in bodies
@@ -131,13 +71,7 @@ export interface AccountSeed {
  * @since 0.1.0
  * @category models
  */
-export interface JournalEntry {
-  readonly method: string
-  readonly path: string
-  readonly query: Readonly<Record<string, string>>
-  readonly headers: Readonly<Record<string, string>>
-  readonly body: unknown
-}
+export type JournalEntry = Types.JournalEntry
 
 /**
  * What an injected fault does to a matching request.
@@ -145,18 +79,7 @@ export interface JournalEntry {
  * @since 0.1.0
  * @category faults
  */
-export type Fault =
-  | {
-      readonly _tag: "Status"
-      readonly status: number
-      readonly body?: unknown
-      readonly contentType?: string
-      readonly retryAfter?: number | string
-    }
-  | { readonly _tag: "Delay"; readonly duration: Duration.Duration }
-  | { readonly _tag: "ResetBeforeApply" }
-  | { readonly _tag: "ResetAfterApply" }
-  | { readonly _tag: "Truncate" }
+export type Fault = Types.Fault
 
 /**
  * Constructors for {@link Fault}.
@@ -199,14 +122,7 @@ export const Fault = {
  * @since 0.1.0
  * @category options
  */
-export interface LayerOptions {
-  /** API keys `POST /token` accepts; by default any non-empty key. */
-  readonly apiKeys?: ReadonlyArray<string>
-  /** How long each job step takes (default 1 second). */
-  readonly stepDuration?: Duration.DurationInput
-  /** How many requests the journal keeps (default 1000), or `false` for none. */
-  readonly journal?: number | false
-}
+export type LayerOptions = Types.LayerOptions
 
 /**
  * Options of {@link serve}: those of {@link layer} plus the port (default 0: a free one).
@@ -249,38 +165,12 @@ export class InMemoryBasiq extends Context.Tag("@basiq-effect/testing/InMemoryBa
  */
 export declare namespace InMemoryBasiq {
   /**
+   * What the tag holds: `createUser`, `seedConnection`, `journal`, `expireTokens`, `injectFault`.
+   *
    * @since 0.1.0
    * @category models
    */
-  export interface Service {
-    /** Creates a user, as `POST /users` would. */
-    readonly createUser: (options?: { readonly email?: string; readonly mobile?: string }) => Effect.Effect<User>
-    /**
-     * Adds a connection with no job behind it (default institution `AU00000`, status `active`,
-     * four sandbox accounts). Its refreshes succeed. Dies if the user does not exist.
-     */
-    readonly seedConnection: (options: {
-      readonly userId: string
-      readonly institutionId?: string
-      readonly status?: ConnectionStatus
-      readonly accounts?: ReadonlyArray<AccountSeed>
-    }) => Effect.Effect<Connection>
-    /** The last requests received, oldest first. */
-    readonly journal: Effect.Effect<ReadonlyArray<JournalEntry>>
-    /** Makes every token issued so far expired: calls with them get 403 `access-denied`. */
-    readonly expireTokens: () => Effect.Effect<void>
-    /**
-     * Applies `fault` to the next `times` (default 1) requests matching `method` (any case) and
-     * `path` (the path without query: a string matches exactly, a RegExp by search). Faults
-     * apply in the order they were injected.
-     */
-    readonly injectFault: (options: {
-      readonly method?: string
-      readonly path?: string | RegExp
-      readonly times?: number
-      readonly fault: Fault
-    }) => Effect.Effect<void>
-  }
+  export type Service = Types.Service
 }
 
 const defaultOrigin = "https://au-api.basiq.io"

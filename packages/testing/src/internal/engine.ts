@@ -6,11 +6,11 @@
  */
 import { HttpApp, HttpMiddleware } from "@effect/platform"
 import { Clock, Duration, Effect, Ref, Runtime } from "effect"
-import type { AccountSeed, Fault, InMemoryBasiq, JournalEntry, LayerOptions } from "../InMemoryBasiq.js"
 import * as Errors from "./errors.js"
 import * as Model from "./model.js"
 import * as Routes from "./routes.js"
 import * as Sandbox from "./sandbox.js"
+import type { AccountSeed, Fault, JournalEntry, LayerOptions, Service } from "./types.js"
 
 /** A request as the transport received it. */
 export interface Incoming {
@@ -34,7 +34,7 @@ export type Outcome =
   | { readonly _tag: "Truncate"; readonly answer: Answer }
 
 export interface Engine {
-  readonly control: InMemoryBasiq.Service
+  readonly control: Service
   readonly dispatch: (incoming: Incoming, signal: AbortSignal) => Promise<Outcome>
 }
 
@@ -206,7 +206,7 @@ export const make = (options: LayerOptions, origin: string): Effect.Effect<Engin
         }
       })
 
-    const control: InMemoryBasiq.Service = {
+    const control: Service = {
       createUser: (userOptions) =>
         Effect.gen(function* () {
           const user = Routes.newUser(userOptions?.email, userOptions?.mobile)
