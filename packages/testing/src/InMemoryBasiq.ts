@@ -5,8 +5,8 @@
  * @since 0.1.0
  */
 
-import type { HttpClient } from "@effect/platform"
-import { FetchHttpClient } from "@effect/platform"
+import { FetchTransport } from "@basiq-effect/core"
+import { HttpClient } from "@effect/platform"
 import type { Scope } from "effect"
 import { Clock, Context, Duration, Effect, Layer } from "effect"
 import * as Engine from "./internal/engine.js"
@@ -177,8 +177,9 @@ const defaultOrigin = "https://au-api.basiq.io"
 
 /**
  * A fresh in-memory Basiq each time the layer is built: an `HttpClient` it answers (whatever the
- * base URL, only the path matters) and its controls. It runs on the runtime that builds the layer,
- * so `TestClock.adjust` advances jobs, token expiry and delays.
+ * base URL, only the path matters) and its controls. The client is the SDK's own `FetchTransport`
+ * over an in-process `fetch` (no socket), so tests run the production client. The fake runs on the
+ * runtime that builds the layer, so `TestClock.adjust` advances jobs, token expiry and delays.
  *
  * @since 0.1.0
  * @category layers
@@ -188,7 +189,7 @@ export const layer = (options: LayerOptions = {}): Layer.Layer<HttpClient.HttpCl
     Effect.map(Engine.make(options, defaultOrigin), (engine) =>
       Layer.merge(
         Layer.succeed(InMemoryBasiq, engine.control),
-        FetchHttpClient.layer.pipe(Layer.provide(Layer.succeed(FetchHttpClient.Fetch, Transport.makeFetch(engine))))
+        Layer.succeed(HttpClient.HttpClient, FetchTransport.make(Transport.makeFetch(engine)))
       )
     )
   )
