@@ -107,6 +107,19 @@ export type Fault =
   | { readonly _tag: "ResetBeforeApply" }
   | { readonly _tag: "ResetAfterApply" }
   | { readonly _tag: "Truncate" }
+  | { readonly _tag: "Redirect"; readonly status: RedirectStatus; readonly location: string }
+  | {
+      readonly _tag: "Body"
+      readonly status: number
+      readonly headers: Readonly<Record<string, string>>
+      readonly body: string | Uint8Array
+    }
+  | { readonly _tag: "HugeBody"; readonly bytes: number; readonly status: number }
+  | { readonly _tag: "EndlessBody"; readonly status: number }
+  | { readonly _tag: "GzipBomb"; readonly inflatedBytes: number; readonly encoding: "gzip" | "deflate" }
+
+/** The statuses `fetch` follows. */
+export type RedirectStatus = 301 | 302 | 303 | 307 | 308
 
 /** See `InMemoryBasiq.LayerOptions`. */
 export interface LayerOptions {
