@@ -90,6 +90,26 @@ const byteCount = (fault: string, option: string, value: number): number => {
   return value
 }
 
+/** A status a `Response` can carry (200-599, default 200), else a `RangeError`. */
+const statusOf = (fault: string, status = 200): number => {
+  if (!Number.isInteger(status) || status < 200 || status > 599) {
+    throw new RangeError(`Fault.${fault}: status must be an integer from 200 to 599`)
+  }
+  return status
+}
+
+/** Headers that can be sent, else a `TypeError` naming the header (never its value). */
+const headers = (fault: string, given: Readonly<Record<string, string>>): Readonly<Record<string, string>> => {
+  for (const [name, value] of Object.entries(given)) {
+    try {
+      new Headers([[name, value]])
+    } catch {
+      throw new TypeError(`Fault.${fault}: header ${JSON.stringify(name)} cannot be sent`)
+    }
+  }
+  return given
+}
+
 /**
  * Constructors for {@link Fault}.
  *
@@ -141,6 +161,10 @@ const byteCount = (fault: string, option: string, value: number): number => {
  *   the inflated bytes (while `content-length` is the compressed size); served, the compressed bytes
  *   are sent as is.
  *
+ * These constructors check their arguments: a size that is not a non-negative integer, or a status
+ * outside 200-599, throws a `RangeError`; a header (or `location`) that cannot be sent throws a
+ * `TypeError` naming the header, never its value.
+ *
  * @since 0.1.0
  * @category faults
  */
@@ -155,24 +179,28 @@ export const Fault = {
   resetBeforeApply: (): Fault => ({ _tag: "ResetBeforeApply" }),
   resetAfterApply: (): Fault => ({ _tag: "ResetAfterApply" }),
   truncate: (): Fault => ({ _tag: "Truncate" }),
-  redirect: (options: { readonly status?: 301 | 302 | 303 | 307 | 308; readonly location: string }): Fault => ({
-    _tag: "Redirect",
-    status: options.status ?? 302,
-    location: options.location
-  }),
+  redirect: (options: { readonly status?: 301 | 302 | 303 | 307 | 308; readonly location: string }): Fault => {
+    headers("redirect", { location: options.location })
+    return { _tag: "Redirect", status: options.status ?? 302, location: options.location }
+  },
   body: (options: {
     readonly status?: number
     readonly headers?: Readonly<Record<string, string>>
     readonly body: string | Uint8Array
-  }): Fault => ({ _tag: "Body", status: options.status ?? 200, headers: options.headers ?? {}, body: options.body }),
+  }): Fault => ({
+    _tag: "Body",
+    status: statusOf("body", options.status),
+    headers: headers("body", options.headers ?? {}),
+    body: options.body
+  }),
   hugeBody: (options: { readonly bytes: number; readonly status?: number }): Fault => ({
     _tag: "HugeBody",
     bytes: byteCount("hugeBody", "bytes", options.bytes),
-    status: options.status ?? 200
+    status: statusOf("hugeBody", options.status)
   }),
   endlessBody: (options: { readonly status?: number } = {}): Fault => ({
     _tag: "EndlessBody",
-    status: options.status ?? 200
+    status: statusOf("endlessBody", options.status)
   }),
   gzipBomb: (options: { readonly inflatedBytes: number; readonly encoding?: "gzip" | "deflate" }): Fault => {
     const fault = {

@@ -295,10 +295,19 @@ describe("Fault.hugeBody in memory", () => {
     })
   )
 
-  it("sizes must be non-negative integers", () => {
+  it("the constructors refuse sizes, statuses and headers that cannot be sent, without echoing values", () => {
     expect(() => Fault.hugeBody({ bytes: -1 })).toThrow(RangeError)
     expect(() => Fault.hugeBody({ bytes: 1.5 })).toThrow("Fault.hugeBody: bytes must be a non-negative integer")
     expect(() => Fault.gzipBomb({ inflatedBytes: Number.NaN })).toThrow(RangeError)
+    expect(() => Fault.endlessBody({ status: 101 })).toThrow(
+      "Fault.endlessBody: status must be an integer from 200 to 599"
+    )
+    expect(() => Fault.body({ status: 600, body: "" })).toThrow(RangeError)
+    expect(() => Fault.body({ body: "", headers: { "x-secret": "tok\r\nen" } })).toThrow(
+      'Fault.body: header "x-secret" cannot be sent'
+    )
+    expect(() => Fault.redirect({ location: "/a\nb" })).toThrow('Fault.redirect: header "location" cannot be sent')
+    expect(Fault.hugeBody({ bytes: 0 })).toEqual({ _tag: "HugeBody", bytes: 0, status: 200 })
   })
 })
 
