@@ -130,36 +130,38 @@ const headers = (fault: string, given: Readonly<Record<string, string>>): Readon
  *   served, the full `content-length` is announced and the socket is destroyed after half).
  *
  * Hostile answers, for testing a client's hardening; the routes never run. Each is rendered by the
- * in-memory `fetch` the way Node's `fetch` would present it, and sent over the wire as is when served:
+ * in-memory `fetch` the way Node's `fetch` would present it, and sent over the wire as is when
+ * served:
  *
- * - `redirect`: a 3xx (default 302) with `Location: location` and an empty body. In memory, `fetch`
- *   follows `init.redirect`: `"manual"` returns the 3xx response as is (as Node's `fetch` does);
- *   `"error"` rejects with `TypeError("fetch failed")`; `"follow"` (the default) requests the
- *   `Location` again from the fake when it is on the origin of the redirected request (with the same
- *   headers; a 303, or a 301/302 after a POST, becomes a body-less GET), at most 20 times, and rejects
- *   with `TypeError("fetch failed")` (`cause.code` `ENOTFOUND`) for any other origin, which it
- *   cannot reach. Served, a client's own `fetch` decides; a redirect to another served fake reaches
- *   it. The journal keeps each request the fake received, so whether an `authorization` header
- *   reached the redirect target shows there (as `"<redacted>"`).
- * - `body`: exactly these bytes (a string is sent as UTF-8) and headers, with `status` (default 200;
- *   200-599 in memory). `content-length` is the body's unless `headers` gives one. In memory, a
- *   `content-encoding` of `gzip`, `x-gzip` or `deflate` is decoded while the body is read, as `fetch`
- *   does (a `br` body arrives as sent).
- * - `hugeBody`: `bytes` bytes of JSON-looking text (`{"data":"xxx...x"}`), with `content-type:
- *   application/json` and `content-length: bytes` announced, produced in 64 KiB chunks as they are
- *   read (never held whole).
- * - `endlessBody`: `status` (default 200) and `content-type: application/json`, then `{"data":"xxx...`
- *   that never ends and has no `content-length` (served: chunked). Chunks are produced only as they
- *   are read; the production stops when the reader cancels or the request is aborted (in memory) or
- *   the connection closes (served). Bounded so a client that never stops cannot hang a test run:
- *   after 1 GiB or 60 s of real time, whichever comes first, the connection drops (in memory, reading
- *   fails with `TypeError("terminated")` as for `truncate`; served, the socket is destroyed).
+ * - `redirect`: a 3xx (default 302) with `Location: location` and an empty body. In memory,
+ *   `fetch` follows `init.redirect`: `"manual"` returns the 3xx response as is (as Node's `fetch`
+ *   does); `"error"` rejects with `TypeError("fetch failed")`; `"follow"` (the default) requests
+ *   the `Location` again from the fake when it is on the origin of the redirected request (with
+ *   the same headers; a 303, or a 301/302 after a POST, becomes a body-less GET), at most 20
+ *   times, and rejects with `TypeError("fetch failed")` (`cause.code` `ENOTFOUND`) for any other
+ *   origin, which it cannot reach. Served, a client's own `fetch` decides; a redirect to another
+ *   served fake reaches it. The journal keeps each request the fake received, so whether an
+ *   `authorization` header reached the redirect target shows there (as `"<redacted>"`).
+ * - `body`: exactly these bytes (a string is sent as UTF-8) and headers, with `status` (default
+ *   200). `content-length` is the body's unless `headers` gives one. In memory, a
+ *   `content-encoding` of `gzip`, `x-gzip` or `deflate` is decoded while the body is read, as
+ *   `fetch` does (a `br` body arrives as sent).
+ * - `hugeBody`: `status` (default 200), then `bytes` bytes of JSON-looking text
+ *   (`{"data":"xxx...x"}`), with `content-type: application/json` and `content-length: bytes`
+ *   announced, produced in 64 KiB chunks as they are read (never held whole).
+ * - `endlessBody`: `status` (default 200) and `content-type: application/json`, then
+ *   `{"data":"xxx...` that never ends and has no `content-length` (served: chunked). Chunks are
+ *   produced only as they are read; the production stops when the reader cancels or the request is
+ *   aborted (in memory) or the connection closes (served). Bounded so a client that never stops
+ *   cannot hang a test run: after 1 GiB or 60 s of real time, whichever comes first, the
+ *   connection drops (in memory, reading fails with `TypeError("terminated")` as for `truncate`;
+ *   served, the socket is destroyed).
  * - `gzipBomb`: a 200 with `content-type: application/json` and `content-encoding: gzip` (or
- *   `deflate`) whose small body inflates to `inflatedBytes` bytes of `{"data":"000...0"}` (64 MiB is
- *   about 64 KiB compressed). The compressed bytes are built, streaming, when the fault is created.
- *   In memory, the body is decompressed lazily while it is read, as `fetch` does, so a reader sees
- *   the inflated bytes (while `content-length` is the compressed size); served, the compressed bytes
- *   are sent as is.
+ *   `deflate`) whose small body inflates to `inflatedBytes` bytes of `{"data":"000...0"}` (64 MiB
+ *   is about 64 KiB compressed). The compressed bytes are built, streaming, when the fault is
+ *   created. In memory, the body is decompressed lazily while it is read, as `fetch` does, so a
+ *   reader sees the inflated bytes (while `content-length` is the compressed size); served, the
+ *   compressed bytes are sent as is.
  *
  * These constructors check their arguments: a size that is not a non-negative integer, or a status
  * outside 200-599, throws a `RangeError`; a header (or `location`) that cannot be sent throws a
