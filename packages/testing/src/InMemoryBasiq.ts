@@ -5,12 +5,14 @@
  * @since 0.1.0
  */
 
-import type { HttpClient } from "@effect/platform"
-import { FetchHttpClient } from "@effect/platform"
+import { FetchTransport } from "@basiq-effect/core"
+import { HttpClient } from "@effect/platform"
 import type { Scope } from "effect"
 import { Clock, Context, Duration, Effect, Layer } from "effect"
+import * as Bodies from "./internal/bodies.js"
 import * as Engine from "./internal/engine.js"
 import * as Transport from "./internal/transport.js"
+import type * as Types from "./internal/types.js"
 
 /**
  * A Basiq user, as `POST /users` answers.
@@ -18,13 +20,7 @@ import * as Transport from "./internal/transport.js"
  * @since 0.1.0
  * @category models
  */
-export interface User {
-  readonly type: "user"
-  readonly id: string
-  readonly email: string
-  readonly mobile: string
-  readonly links: { readonly self: string }
-}
+export type User = Types.User
 
 /**
  * A connection's status: `pending` while its first job runs, `active` after a job succeeds,
@@ -33,7 +29,7 @@ export interface User {
  * @since 0.1.0
  * @category models
  */
-export type ConnectionStatus = "pending" | "active" | "invalid"
+export type ConnectionStatus = Types.ConnectionStatus
 
 /**
  * An account embedded in a connection. Money is a decimal string; `balance` and
@@ -42,19 +38,7 @@ export type ConnectionStatus = "pending" | "active" | "invalid"
  * @since 0.1.0
  * @category models
  */
-export interface Account {
-  readonly type: "account"
-  readonly id: string
-  readonly accountNo: string
-  readonly name: string
-  readonly currency: string
-  readonly class: { readonly type: string; readonly product: string }
-  readonly balance: string | null
-  readonly availableFunds: string | null
-  readonly lastUpdated: string
-  readonly status: "available" | "unavailable"
-  readonly links: { readonly self: string; readonly transactions: string }
-}
+export type Account = Types.Account
 
 /**
  * The account holder's details, as the bank reports them.
@@ -62,25 +46,7 @@ export interface Account {
  * @since 0.1.0
  * @category models
  */
-export interface Profile {
-  readonly fullName: string
-  readonly firstName: string
-  readonly lastName: string
-  readonly middleName: string
-  readonly phoneNumbers: ReadonlyArray<string>
-  readonly emailAddresses: ReadonlyArray<string>
-  readonly physicalAddresses: ReadonlyArray<{
-    readonly addressLine1: string
-    readonly addressLine2: string | null
-    readonly addressLine3: string | null
-    readonly postcode: string
-    readonly city: string
-    readonly state: string
-    readonly country: string
-    readonly countryCode: string
-    readonly formattedAddress: string
-  }>
-}
+export type Profile = Types.Profile
 
 /**
  * A connection as `GET /users/{userId}/connections/{connectionId}` answers it.
@@ -88,23 +54,7 @@ export interface Profile {
  * @since 0.1.0
  * @category models
  */
-export interface Connection {
-  readonly type: "connection"
-  readonly id: string
-  readonly status: ConnectionStatus
-  readonly createdDate: string
-  readonly lastUsed: string
-  readonly method: "web"
-  readonly institution: { readonly type: "institution"; readonly id: string; readonly links: { readonly self: string } }
-  readonly accounts: { readonly type: "list"; readonly data: ReadonlyArray<Account> }
-  readonly profile?: Profile
-  readonly links: {
-    readonly self: string
-    readonly user: string
-    readonly accounts: string
-    readonly transactions: string
-  }
-}
+export type Connection = Types.Connection
 
 /**
  * An account to seed; every field has a default.
@@ -112,16 +62,7 @@ export interface Connection {
  * @since 0.1.0
  * @category models
  */
-export interface AccountSeed {
-  readonly id?: string
-  readonly name?: string
-  readonly accountNo?: string
-  readonly currency?: string
-  readonly class?: { readonly type: string; readonly product: string }
-  readonly balance?: string | null
-  readonly availableFunds?: string | null
-  readonly status?: "available" | "unavailable"
-}
+export type AccountSeed = Types.AccountSeed
 
 /**
  * One request the fake received. The `authorization` header and credentials in bodies
@@ -131,13 +72,7 @@ export interface AccountSeed {
  * @since 0.1.0
  * @category models
  */
-export interface JournalEntry {
-  readonly method: string
-  readonly path: string
-  readonly query: Readonly<Record<string, string>>
-  readonly headers: Readonly<Record<string, string>>
-  readonly body: unknown
-}
+export type JournalEntry = Types.JournalEntry
 
 /**
  * What an injected fault does to a matching request.
@@ -145,18 +80,35 @@ export interface JournalEntry {
  * @since 0.1.0
  * @category faults
  */
-export type Fault =
-  | {
-      readonly _tag: "Status"
-      readonly status: number
-      readonly body?: unknown
-      readonly contentType?: string
-      readonly retryAfter?: number | string
+export type Fault = Types.Fault
+
+/** A size in bytes: a non-negative safe integer, else a `RangeError` naming the constructor's option. */
+const byteCount = (fault: string, option: string, value: number): number => {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`Fault.${fault}: ${option} must be a non-negative integer`)
+  }
+  return value
+}
+
+/** A status a `Response` can carry (200-599, default 200), else a `RangeError`. */
+const statusOf = (fault: string, status = 200): number => {
+  if (!Number.isInteger(status) || status < 200 || status > 599) {
+    throw new RangeError(`Fault.${fault}: status must be an integer from 200 to 599`)
+  }
+  return status
+}
+
+/** Headers that can be sent, else a `TypeError` naming the header (never its value). */
+const headers = (fault: string, given: Readonly<Record<string, string>>): Readonly<Record<string, string>> => {
+  for (const [name, value] of Object.entries(given)) {
+    try {
+      new Headers([[name, value]])
+    } catch {
+      throw new TypeError(`Fault.${fault}: header ${JSON.stringify(name)} cannot be sent`)
     }
-  | { readonly _tag: "Delay"; readonly duration: Duration.Duration }
-  | { readonly _tag: "ResetBeforeApply" }
-  | { readonly _tag: "ResetAfterApply" }
-  | { readonly _tag: "Truncate" }
+  }
+  return given
+}
 
 /**
  * Constructors for {@link Fault}.
@@ -177,6 +129,44 @@ export type Fault =
  *   (in memory, reading it fails with `TypeError("terminated")`, `code` `UND_ERR_SOCKET`;
  *   served, the full `content-length` is announced and the socket is destroyed after half).
  *
+ * Hostile answers, for testing a client's hardening; the routes never run. Each is rendered by the
+ * in-memory `fetch` the way Node's `fetch` would present it, and sent over the wire as is when
+ * served:
+ *
+ * - `redirect`: a 3xx (default 302) with `Location: location` and an empty body. In memory,
+ *   `fetch` follows `init.redirect`: `"manual"` returns the 3xx response as is (as Node's `fetch`
+ *   does); `"error"` rejects with `TypeError("fetch failed")`; `"follow"` (the default) requests
+ *   the `Location` again from the fake when it is on the origin of the redirected request (with
+ *   the same headers; a 303, or a 301/302 after a POST, becomes a body-less GET), at most 20
+ *   times, and rejects with `TypeError("fetch failed")` (`cause.code` `ENOTFOUND`) for any other
+ *   origin, which it cannot reach. Served, a client's own `fetch` decides; a redirect to another
+ *   served fake reaches it. The journal keeps each request the fake received, so whether an
+ *   `authorization` header reached the redirect target shows there (as `"<redacted>"`).
+ * - `body`: exactly these bytes (a string is sent as UTF-8) and headers, with `status` (default
+ *   200). `content-length` is the body's unless `headers` gives one. In memory, a
+ *   `content-encoding` of `gzip`, `x-gzip` or `deflate` is decoded while the body is read, as
+ *   `fetch` does (a `br` body arrives as sent).
+ * - `hugeBody`: `status` (default 200), then `bytes` bytes of JSON-looking text
+ *   (`{"data":"xxx...x"}`), with `content-type: application/json` and `content-length: bytes`
+ *   announced, produced in 64 KiB chunks as they are read (never held whole).
+ * - `endlessBody`: `status` (default 200) and `content-type: application/json`, then
+ *   `{"data":"xxx...` that never ends and has no `content-length` (served: chunked). Chunks are
+ *   produced only as they are read; the production stops when the reader cancels or the request is
+ *   aborted (in memory) or the connection closes (served). Bounded so a client that never stops
+ *   cannot hang a test run: after 1 GiB or 60 s of real time, whichever comes first, the
+ *   connection drops (in memory, reading fails with `TypeError("terminated")` as for `truncate`;
+ *   served, the socket is destroyed).
+ * - `gzipBomb`: a 200 with `content-type: application/json` and `content-encoding: gzip` (or
+ *   `deflate`) whose small body inflates to `inflatedBytes` bytes of `{"data":"000...0"}` (64 MiB
+ *   is about 64 KiB compressed). The compressed bytes are built, streaming, when the fault is
+ *   created. In memory, the body is decompressed lazily while it is read, as `fetch` does, so a
+ *   reader sees the inflated bytes (while `content-length` is the compressed size); served, the
+ *   compressed bytes are sent as is.
+ *
+ * These constructors check their arguments: a size that is not a non-negative integer, or a status
+ * outside 200-599, throws a `RangeError`; a header (or `location`) that cannot be sent throws a
+ * `TypeError` naming the header, never its value.
+ *
  * @since 0.1.0
  * @category faults
  */
@@ -190,7 +180,40 @@ export const Fault = {
   delay: (duration: Duration.DurationInput): Fault => ({ _tag: "Delay", duration: Duration.decode(duration) }),
   resetBeforeApply: (): Fault => ({ _tag: "ResetBeforeApply" }),
   resetAfterApply: (): Fault => ({ _tag: "ResetAfterApply" }),
-  truncate: (): Fault => ({ _tag: "Truncate" })
+  truncate: (): Fault => ({ _tag: "Truncate" }),
+  redirect: (options: { readonly status?: 301 | 302 | 303 | 307 | 308; readonly location: string }): Fault => {
+    headers("redirect", { location: options.location })
+    return { _tag: "Redirect", status: options.status ?? 302, location: options.location }
+  },
+  body: (options: {
+    readonly status?: number
+    readonly headers?: Readonly<Record<string, string>>
+    readonly body: string | Uint8Array
+  }): Fault => ({
+    _tag: "Body",
+    status: statusOf("body", options.status),
+    headers: headers("body", options.headers ?? {}),
+    body: options.body
+  }),
+  hugeBody: (options: { readonly bytes: number; readonly status?: number }): Fault => ({
+    _tag: "HugeBody",
+    bytes: byteCount("hugeBody", "bytes", options.bytes),
+    status: statusOf("hugeBody", options.status)
+  }),
+  endlessBody: (options: { readonly status?: number } = {}): Fault => ({
+    _tag: "EndlessBody",
+    status: statusOf("endlessBody", options.status)
+  }),
+  gzipBomb: (options: { readonly inflatedBytes: number; readonly encoding?: "gzip" | "deflate" }): Fault => {
+    const fault = {
+      _tag: "GzipBomb",
+      inflatedBytes: byteCount("gzipBomb", "inflatedBytes", options.inflatedBytes),
+      encoding: options.encoding ?? "gzip"
+    } as const
+    // Built now, streaming, so a request meeting the fault does not wait for it.
+    Bodies.bombBytes(fault)
+    return fault
+  }
 } as const
 
 /**
@@ -199,14 +222,7 @@ export const Fault = {
  * @since 0.1.0
  * @category options
  */
-export interface LayerOptions {
-  /** API keys `POST /token` accepts; by default any non-empty key. */
-  readonly apiKeys?: ReadonlyArray<string>
-  /** How long each job step takes (default 1 second). */
-  readonly stepDuration?: Duration.DurationInput
-  /** How many requests the journal keeps (default 1000), or `false` for none. */
-  readonly journal?: number | false
-}
+export type LayerOptions = Types.LayerOptions
 
 /**
  * Options of {@link serve}: those of {@link layer} plus the port (default 0: a free one).
@@ -249,46 +265,21 @@ export class InMemoryBasiq extends Context.Tag("@basiq-effect/testing/InMemoryBa
  */
 export declare namespace InMemoryBasiq {
   /**
+   * What the tag holds: `createUser`, `seedConnection`, `journal`, `expireTokens`, `injectFault`.
+   *
    * @since 0.1.0
    * @category models
    */
-  export interface Service {
-    /** Creates a user, as `POST /users` would. */
-    readonly createUser: (options?: { readonly email?: string; readonly mobile?: string }) => Effect.Effect<User>
-    /**
-     * Adds a connection with no job behind it (default institution `AU00000`, status `active`,
-     * four sandbox accounts). Its refreshes succeed. Dies if the user does not exist.
-     */
-    readonly seedConnection: (options: {
-      readonly userId: string
-      readonly institutionId?: string
-      readonly status?: ConnectionStatus
-      readonly accounts?: ReadonlyArray<AccountSeed>
-    }) => Effect.Effect<Connection>
-    /** The last requests received, oldest first. */
-    readonly journal: Effect.Effect<ReadonlyArray<JournalEntry>>
-    /** Makes every token issued so far expired: calls with them get 403 `access-denied`. */
-    readonly expireTokens: () => Effect.Effect<void>
-    /**
-     * Applies `fault` to the next `times` (default 1) requests matching `method` (any case) and
-     * `path` (the path without query: a string matches exactly, a RegExp by search). Faults
-     * apply in the order they were injected.
-     */
-    readonly injectFault: (options: {
-      readonly method?: string
-      readonly path?: string | RegExp
-      readonly times?: number
-      readonly fault: Fault
-    }) => Effect.Effect<void>
-  }
+  export type Service = Types.Service
 }
 
 const defaultOrigin = "https://au-api.basiq.io"
 
 /**
  * A fresh in-memory Basiq each time the layer is built: an `HttpClient` it answers (whatever the
- * base URL, only the path matters) and its controls. It runs on the runtime that builds the layer,
- * so `TestClock.adjust` advances jobs, token expiry and delays.
+ * base URL, only the path matters) and its controls. The client is the SDK's own `FetchTransport`
+ * over an in-process `fetch` (no socket), so tests run the production client. The fake runs on the
+ * runtime that builds the layer, so `TestClock.adjust` advances jobs, token expiry and delays.
  *
  * @since 0.1.0
  * @category layers
@@ -298,7 +289,7 @@ export const layer = (options: LayerOptions = {}): Layer.Layer<HttpClient.HttpCl
     Effect.map(Engine.make(options, defaultOrigin), (engine) =>
       Layer.merge(
         Layer.succeed(InMemoryBasiq, engine.control),
-        FetchHttpClient.layer.pipe(Layer.provide(Layer.succeed(FetchHttpClient.Fetch, Transport.makeFetch(engine))))
+        Layer.succeed(HttpClient.HttpClient, FetchTransport.make(Transport.makeFetch(engine)))
       )
     )
   )

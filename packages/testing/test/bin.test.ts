@@ -7,18 +7,23 @@ import { describe, expect, it } from "@effect/vitest"
 const root = fileURLToPath(new URL("../../../", import.meta.url))
 /** tsx compiles effect on start, which takes seconds on a busy machine. */
 const tsx = fileURLToPath(new URL("../../../node_modules/.bin/tsx", import.meta.url))
+/** As the root `basiq-fake` script runs it: workspace packages from their sources. */
+const bin = ["--conditions=@basiq-effect/source", "packages/testing/bin/basiq-fake.ts"]
 
 describe("bin/basiq-fake", () => {
   it("serves on a free port, prints where, and stops cleanly on SIGTERM", async () => {
-    const child = spawn(
-      tsx,
-      ["packages/testing/bin/basiq-fake.ts", "--port", "0", "--api-key", "bin-key", "--step-ms", "5"],
-      { cwd: root, stdio: ["ignore", "pipe", "inherit"] }
-    )
+    const child = spawn(tsx, [...bin, "--port", "0", "--api-key", "bin-key", "--step-ms", "5"], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "inherit"]
+    })
     const exited = once(child, "exit")
     try {
       const lines = createInterface({ input: child.stdout })
-      const [first] = (await once(lines, "line")) as [string]
+      // A child that dies before listening fails the test now, not at the timeout.
+      const [first] = (await Promise.race([
+        once(lines, "line"),
+        exited.then(([code]) => Promise.reject(new Error(`basiq-fake exited with ${String(code)} before listening`)))
+      ])) as [string]
       expect(first).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/)
       const url = first.slice("listening on ".length)
       const token = await fetch(`${url}/token`, {
@@ -45,7 +50,7 @@ describe("bin/basiq-fake", () => {
   }, 60_000)
 
   it("refuses bad arguments with exit code 2", async () => {
-    const child = spawn(tsx, ["packages/testing/bin/basiq-fake.ts", "--port", "nope"], {
+    const child = spawn(tsx, [...bin, "--port", "nope"], {
       cwd: root,
       stdio: ["ignore", "ignore", "ignore"]
     })

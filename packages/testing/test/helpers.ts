@@ -1,6 +1,8 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { Effect } from "effect"
 import type { InMemoryBasiq } from "../src/index.js"
+import * as Engine from "../src/internal/engine.js"
+import * as Transport from "../src/internal/transport.js"
 
 export const BASE = "https://au-api.basiq.io"
 
@@ -143,3 +145,10 @@ export const statuses = (job: Job) => job.steps.map((step) => `${step.title}:${s
 export const connectionIdOf = (job: Job) => job.links.source.split("/").pop() ?? ""
 
 export const errorOf = (reply: Reply) => (reply.body as ErrorBody).data[0]
+
+/**
+ * A fresh fake reached through its in-process `fetch` itself, with no `HttpClient` in between: what
+ * the layer's `FetchTransport` is given. Its routes run on the caller's runtime (and `Clock`).
+ */
+export const inMemoryFetch = (options: InMemoryBasiq.LayerOptions = {}) =>
+  Effect.map(Engine.make(options, BASE), (engine) => ({ fetch: Transport.makeFetch(engine), basiq: engine.control }))

@@ -6,11 +6,12 @@
  */
 import { HttpApp, HttpMiddleware } from "@effect/platform"
 import { Clock, Duration, Effect, Ref, Runtime } from "effect"
-import type { AccountSeed, Fault, InMemoryBasiq, JournalEntry, LayerOptions } from "../InMemoryBasiq.js"
+import * as Bodies from "./bodies.js"
 import * as Errors from "./errors.js"
 import * as Model from "./model.js"
 import * as Routes from "./routes.js"
 import * as Sandbox from "./sandbox.js"
+import type { AccountSeed, Fault, JournalEntry, LayerOptions, Service } from "./types.js"
 
 /** A request as the transport received it. */
 export interface Incoming {
@@ -27,14 +28,22 @@ export interface Answer {
   readonly body: Uint8Array
 }
 
+/** A response whose body is produced as it is read. */
+export interface StreamAnswer {
+  readonly status: number
+  readonly headers: Headers
+  readonly body: Bodies.Streamed
+}
+
 /** What the transport must do with a request. */
 export type Outcome =
   | { readonly _tag: "Respond"; readonly answer: Answer }
+  | { readonly _tag: "Stream"; readonly answer: StreamAnswer }
   | { readonly _tag: "Reset"; readonly applied: boolean }
   | { readonly _tag: "Truncate"; readonly answer: Answer }
 
 export interface Engine {
-  readonly control: InMemoryBasiq.Service
+  readonly control: Service
   readonly dispatch: (incoming: Incoming, signal: AbortSignal) => Promise<Outcome>
 }
 
@@ -116,6 +125,40 @@ const statusAnswer = (fault: Extract<Fault, { readonly _tag: "Status" }>): Answe
   if (fault.retryAfter !== undefined) headers.set("retry-after", String(fault.retryAfter))
   return { status: fault.status, headers, body }
 }
+
+const redirectAnswer = (fault: Extract<Fault, { readonly _tag: "Redirect" }>): Answer => ({
+  status: fault.status,
+  headers: new Headers({ location: fault.location }),
+  body: new Uint8Array()
+})
+
+const rawAnswer = (fault: Extract<Fault, { readonly _tag: "Body" }>): Answer => ({
+  status: fault.status,
+  headers: new Headers(fault.headers),
+  body: typeof fault.body === "string" ? encoder.encode(fault.body) : fault.body
+})
+
+const hugeAnswer = (fault: Extract<Fault, { readonly _tag: "HugeBody" }>): StreamAnswer => ({
+  status: fault.status,
+  headers: new Headers({ "content-type": "application/json", "content-length": String(fault.bytes) }),
+  body: Bodies.huge(fault.bytes)
+})
+
+const endlessAnswer = (fault: Extract<Fault, { readonly _tag: "EndlessBody" }>): StreamAnswer => ({
+  status: fault.status,
+  headers: new Headers({ "content-type": "application/json" }),
+  body: Bodies.endless()
+})
+
+const bombAnswer = (fault: Extract<Fault, { readonly _tag: "GzipBomb" }>) =>
+  Effect.map(
+    Effect.promise(() => Bodies.bombBytes(fault)),
+    (body): Answer => ({
+      status: 200,
+      headers: new Headers({ "content-type": "application/json", "content-encoding": fault.encoding }),
+      body
+    })
+  )
 
 const noBody = (method: string) => method === "GET" || method === "HEAD"
 
@@ -203,10 +246,20 @@ export const make = (options: LayerOptions, origin: string): Effect.Effect<Engin
             return { _tag: "Reset", applied: true } as const
           case "Truncate":
             return { _tag: "Truncate", answer: yield* apply(incoming) } as const
+          case "Redirect":
+            return { _tag: "Respond", answer: redirectAnswer(fault) } as const
+          case "Body":
+            return { _tag: "Respond", answer: rawAnswer(fault) } as const
+          case "HugeBody":
+            return { _tag: "Stream", answer: hugeAnswer(fault) } as const
+          case "EndlessBody":
+            return { _tag: "Stream", answer: endlessAnswer(fault) } as const
+          case "GzipBomb":
+            return { _tag: "Respond", answer: yield* bombAnswer(fault) } as const
         }
       })
 
-    const control: InMemoryBasiq.Service = {
+    const control: Service = {
       createUser: (userOptions) =>
         Effect.gen(function* () {
           const user = Routes.newUser(userOptions?.email, userOptions?.mobile)

@@ -4,8 +4,9 @@
  *
  * @internal
  */
-import type { Account, Connection, ConnectionStatus, Profile, User } from "../InMemoryBasiq.js"
+
 import * as Sandbox from "./sandbox.js"
+import type { Account, Connection, ConnectionStatus, Profile, User } from "./types.js"
 
 export interface TokenRecord {
   readonly expiresAt: number

@@ -1,0 +1,163 @@
+/**
+ * The fake's types, shared by the public module and the engine (so neither imports the other).
+ * `InMemoryBasiq.ts` re-exports each of them; the documentation that users read lives there.
+ *
+ * @internal
+ */
+import type { Duration, Effect } from "effect"
+
+/** See `InMemoryBasiq.User`. */
+export interface User {
+  readonly type: "user"
+  readonly id: string
+  readonly email: string
+  readonly mobile: string
+  readonly links: { readonly self: string }
+}
+
+/** See `InMemoryBasiq.ConnectionStatus`. */
+export type ConnectionStatus = "pending" | "active" | "invalid"
+
+/** See `InMemoryBasiq.Account`. */
+export interface Account {
+  readonly type: "account"
+  readonly id: string
+  readonly accountNo: string
+  readonly name: string
+  readonly currency: string
+  readonly class: { readonly type: string; readonly product: string }
+  readonly balance: string | null
+  readonly availableFunds: string | null
+  readonly lastUpdated: string
+  readonly status: "available" | "unavailable"
+  readonly links: { readonly self: string; readonly transactions: string }
+}
+
+/** See `InMemoryBasiq.Profile`. */
+export interface Profile {
+  readonly fullName: string
+  readonly firstName: string
+  readonly lastName: string
+  readonly middleName: string
+  readonly phoneNumbers: ReadonlyArray<string>
+  readonly emailAddresses: ReadonlyArray<string>
+  readonly physicalAddresses: ReadonlyArray<{
+    readonly addressLine1: string
+    readonly addressLine2: string | null
+    readonly addressLine3: string | null
+    readonly postcode: string
+    readonly city: string
+    readonly state: string
+    readonly country: string
+    readonly countryCode: string
+    readonly formattedAddress: string
+  }>
+}
+
+/** See `InMemoryBasiq.Connection`. */
+export interface Connection {
+  readonly type: "connection"
+  readonly id: string
+  readonly status: ConnectionStatus
+  readonly createdDate: string
+  readonly lastUsed: string
+  readonly method: "web"
+  readonly institution: { readonly type: "institution"; readonly id: string; readonly links: { readonly self: string } }
+  readonly accounts: { readonly type: "list"; readonly data: ReadonlyArray<Account> }
+  readonly profile?: Profile
+  readonly links: {
+    readonly self: string
+    readonly user: string
+    readonly accounts: string
+    readonly transactions: string
+  }
+}
+
+/** See `InMemoryBasiq.AccountSeed`. */
+export interface AccountSeed {
+  readonly id?: string
+  readonly name?: string
+  readonly accountNo?: string
+  readonly currency?: string
+  readonly class?: { readonly type: string; readonly product: string }
+  readonly balance?: string | null
+  readonly availableFunds?: string | null
+  readonly status?: "available" | "unavailable"
+}
+
+/** See `InMemoryBasiq.JournalEntry`. */
+export interface JournalEntry {
+  readonly method: string
+  readonly path: string
+  readonly query: Readonly<Record<string, string>>
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: unknown
+}
+
+/** What an injected fault does to a matching request; see `InMemoryBasiq.Fault`. */
+export type Fault =
+  | {
+      readonly _tag: "Status"
+      readonly status: number
+      readonly body?: unknown
+      readonly contentType?: string
+      readonly retryAfter?: number | string
+    }
+  | { readonly _tag: "Delay"; readonly duration: Duration.Duration }
+  | { readonly _tag: "ResetBeforeApply" }
+  | { readonly _tag: "ResetAfterApply" }
+  | { readonly _tag: "Truncate" }
+  | { readonly _tag: "Redirect"; readonly status: RedirectStatus; readonly location: string }
+  | {
+      readonly _tag: "Body"
+      readonly status: number
+      readonly headers: Readonly<Record<string, string>>
+      readonly body: string | Uint8Array
+    }
+  | { readonly _tag: "HugeBody"; readonly bytes: number; readonly status: number }
+  | { readonly _tag: "EndlessBody"; readonly status: number }
+  | { readonly _tag: "GzipBomb"; readonly inflatedBytes: number; readonly encoding: "gzip" | "deflate" }
+
+/** The statuses `fetch` follows. */
+export type RedirectStatus = 301 | 302 | 303 | 307 | 308
+
+/** See `InMemoryBasiq.LayerOptions`. */
+export interface LayerOptions {
+  /** API keys `POST /token` accepts; by default any non-empty key. */
+  readonly apiKeys?: ReadonlyArray<string>
+  /** How long each job step takes (default 1 second). */
+  readonly stepDuration?: Duration.DurationInput
+  /** How many requests the journal keeps (default 1000), or `false` for none. */
+  readonly journal?: number | false
+}
+
+/** Controls of the in-memory Basiq; see `InMemoryBasiq.InMemoryBasiq`. */
+export interface Service {
+  /** Creates a user, as `POST /users` would. */
+  readonly createUser: (options?: { readonly email?: string; readonly mobile?: string }) => Effect.Effect<User>
+  /**
+   * Adds a connection with no job behind it (default institution `AU00000`, status `active`,
+   * four sandbox accounts). Its refreshes succeed. Dies if the user does not exist.
+   */
+  readonly seedConnection: (options: {
+    readonly userId: string
+    readonly institutionId?: string
+    readonly status?: ConnectionStatus
+    readonly accounts?: ReadonlyArray<AccountSeed>
+  }) => Effect.Effect<Connection>
+  /** The last requests received, oldest first. */
+  readonly journal: Effect.Effect<ReadonlyArray<JournalEntry>>
+  /** Makes every token issued so far expired: calls with them get 403 `access-denied`. */
+  readonly expireTokens: () => Effect.Effect<void>
+  /**
+   * Applies `fault` to the next `times` (default 1) requests matching `method` (any case) and
+   * `path` (the path without query: a string matches exactly, a RegExp by search). Faults
+   * apply in the order they were injected.
+   */
+  readonly injectFault: (options: {
+    readonly method?: string
+    readonly path?: string | RegExp
+    readonly times?: number
+    readonly fault: Fault
+  }) => Effect.Effect<void>
+}
