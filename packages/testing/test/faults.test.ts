@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Fiber, Option, Stream, TestClock } from "effect"
 import { InMemoryBasiq } from "../src/index.js"
 import type { List, Summary } from "./helpers.js"
-import { errorOf, request, send, setup } from "./helpers.js"
+import { BASE, errorOf, inMemoryFetch, request, send, setup } from "./helpers.js"
 
 const { Fault } = InMemoryBasiq
 
@@ -219,20 +219,55 @@ describe("Fault.truncate", () => {
     }).pipe(Effect.provide(InMemoryBasiq.layer()))
   )
 
-  it.effect("a reader gets the first half of the bytes before the error", () =>
+  it.effect("a fetch reader gets the first half of the bytes before the error", () =>
+    Effect.gen(function* () {
+      // The layer's client (the SDK's FetchTransport) reads whole bodies: plain fetch shows the bytes.
+      const { basiq, fetch } = yield* inMemoryFetch()
+      const token = yield* Effect.promise(async () => {
+        const r = await fetch(`${BASE}/token`, {
+          method: "POST",
+          headers: {
+            authorization: "Basic k",
+            "basiq-version": "3.0",
+            "content-type": "application/x-www-form-urlencoded"
+          },
+          body: "scope=SERVER_ACCESS"
+        })
+        return ((await r.json()) as { readonly access_token: string }).access_token
+      })
+      const user = yield* basiq.createUser({ email: "t@example.com" })
+      const get = () => fetch(`${BASE}/users/${user.id}`, { headers: { authorization: `Bearer ${token}` } })
+      const whole = yield* Effect.promise(async () => (await get()).text())
+      yield* basiq.injectFault({ fault: Fault.truncate() })
+      const { received, failed } = yield* Effect.promise(async () => {
+        const response = await get()
+        const reader = response.body!.getReader()
+        const chunks: Array<Uint8Array> = []
+        try {
+          for (;;) {
+            const { done, value } = await reader.read()
+            if (done) return { received: chunks, failed: false }
+            chunks.push(value)
+          }
+        } catch {
+          return { received: chunks, failed: true }
+        }
+      })
+      expect(failed).toBe(true)
+      const text = new TextDecoder().decode(Buffer.concat(received))
+      expect(text).toBe(whole.slice(0, Math.floor(new TextEncoder().encode(whole).length / 2)))
+    })
+  )
+
+  it.effect("through the layer's client, a truncated body is a body error after status and headers", () =>
     Effect.gen(function* () {
       const basiq = yield* InMemoryBasiq.InMemoryBasiq
       const { token: t, userId } = yield* setup
-      const whole = (yield* send("GET", `/users/${userId}`, { token: t })).text
       yield* basiq.injectFault({ fault: Fault.truncate() })
       const response = yield* request("GET", `/users/${userId}`, { token: t })
-      const chunks: Array<Uint8Array> = []
-      const outcome = yield* Effect.either(
-        Stream.runForEach(response.stream, (chunk) => Effect.sync(() => chunks.push(chunk)))
-      )
+      expect(response.status).toBe(200)
+      const outcome = yield* Effect.either(Stream.runDrain(response.stream))
       expect(Either.isLeft(outcome)).toBe(true)
-      const received = new TextDecoder().decode(Buffer.concat(chunks))
-      expect(received).toBe(whole.slice(0, Math.floor(new TextEncoder().encode(whole).length / 2)))
     }).pipe(Effect.provide(InMemoryBasiq.layer()))
   )
 })
