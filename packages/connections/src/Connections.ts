@@ -1,5 +1,5 @@
 /**
- * The seven Basiq Connections operations as Effects, with Basiq's names and argument order.
+ * The Basiq Connections operations (the seven of v2 plus v3's purge) as Effects, with Basiq's names and argument order.
  *
  * @since 0.1.0
  */
@@ -68,6 +68,11 @@ export interface Service {
   ) => Effect.Effect<ConnectionSchemas.JobRef, Failure>
   /** `DELETE /users/{userId}/connections/{connectionId}` (204; the body is not read). */
   readonly deleteConnection: (userId: string, connectionId: string) => Effect.Effect<void, BasiqError.RequestFailure>
+  /**
+   * `POST /users/{userId}/connections/{connectionId}/purge` (204): permanently deletes the
+   * connection's accounts and transactions; the connection stays and can be refreshed. Idempotent.
+   */
+  readonly purgeConnection: (userId: string, connectionId: string) => Effect.Effect<void, BasiqError.RequestFailure>
   /** `POST /users/{userId}/connections/{connectionId}/refresh` (202 new job, 200 already running). */
   readonly refreshConnection: (userId: string, connectionId: string) => Effect.Effect<RefreshedJob, Failure>
   /** `POST /users/{userId}/connections/refresh`: one job per connection. */
@@ -131,6 +136,14 @@ export const make: Effect.Effect<Service, never, BasiqClient.BasiqClient> = Effe
     success: BasiqClient.noContent,
     idempotent: true
   })
+  const purge = client.operation({
+    name: "purgeConnection",
+    span: "basiq.connections.purgeConnection",
+    method: "POST",
+    path: "/users/{userId}/connections/{connectionId}/purge",
+    success: BasiqClient.noContent,
+    idempotent: true
+  })
   const refresh = client.operation({
     name: "refreshConnection",
     span: "basiq.connections.refreshConnection",
@@ -159,6 +172,7 @@ export const make: Effect.Effect<Service, never, BasiqClient.BasiqClient> = Effe
     postConnection: (userId, body) => post({ params: { userId }, body }),
     updateConnection: (userId, connectionId, body) => update({ params: { userId, connectionId }, body }),
     deleteConnection: (userId, connectionId) => remove({ params: { userId, connectionId } }),
+    purgeConnection: (userId, connectionId) => purge({ params: { userId, connectionId } }),
     refreshConnection: (userId, connectionId) =>
       Effect.map(refresh({ params: { userId, connectionId } }), ({ body, status }) => ({
         ...body,

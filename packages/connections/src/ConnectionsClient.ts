@@ -124,6 +124,8 @@ export interface ConnectionsClient {
     options?: CallOptions
   ) => Promise<ConnectionSchemas.JobRef>
   readonly deleteConnection: (userId: string, connectionId: string, options?: CallOptions) => Promise<void>
+  /** `POST /users/{userId}/connections/{connectionId}/purge`: deletes its accounts and transactions (204). */
+  readonly purgeConnection: (userId: string, connectionId: string, options?: CallOptions) => Promise<void>
   readonly refreshConnection: (
     userId: string,
     connectionId: string,
@@ -199,6 +201,8 @@ export const createConnectionsClient = (options: Options): ConnectionsClient => 
       ),
     deleteConnection: (userId, connectionId, opts) =>
       run(() => connections({ userId, connectionId }, (c) => c.deleteConnection(userId, connectionId)), opts),
+    purgeConnection: (userId, connectionId, opts) =>
+      run(() => connections({ userId, connectionId }, (c) => c.purgeConnection(userId, connectionId)), opts),
     refreshConnection: (userId, connectionId, opts) =>
       run(() => connections({ userId, connectionId }, (c) => c.refreshConnection(userId, connectionId)), opts),
     refreshConnections: (userId, opts) => run(() => connections({ userId }, (c) => c.refreshConnections(userId)), opts),

@@ -31,6 +31,7 @@ export const make = (partial: Partial<Service>): Service =>
     postConnection: partial.postConnection ?? missing("postConnection"),
     updateConnection: partial.updateConnection ?? missing("updateConnection"),
     deleteConnection: partial.deleteConnection ?? missing("deleteConnection"),
+    purgeConnection: partial.purgeConnection ?? missing("purgeConnection"),
     refreshConnection: partial.refreshConnection ?? missing("refreshConnection"),
     refreshConnections: partial.refreshConnections ?? missing("refreshConnections")
   })

@@ -224,6 +224,16 @@ const operations: ReadonlyArray<{
     call: (c) => c.deleteConnection(userId, connectionId)
   },
   {
+    name: "purgeConnection",
+    method: "POST",
+    path: `/users/${userId}/connections/${connectionId}/purge`,
+    route: "/users/{userId}/connections/{connectionId}/purge",
+    idempotent: true,
+    success: reply.empty(204),
+    status: 204,
+    call: (c) => c.purgeConnection(userId, connectionId)
+  },
+  {
     name: "refreshConnection",
     method: "POST",
     path: `/users/${userId}/connections/${connectionId}/refresh`,
