@@ -9,6 +9,7 @@ const alias = {
   "@basiq-effect/core/errors": src("./packages/core/src/errors.ts"),
   "@basiq-effect/core": src("./packages/core/src/index.ts"),
   "@basiq-effect/connections": src("./packages/connections/src/index.ts"),
+  "@basiq-effect/users": src("./packages/users/src/index.ts"),
   "@basiq-effect/testing": src("./packages/testing/src/index.ts"),
   "#transport": src("./packages/connections/src/internal/transport.node.ts")
 }
@@ -27,6 +28,7 @@ export default defineConfig({
     projects: [
       project("core", "packages/core"),
       project("connections", "packages/connections"),
+      project("users", "packages/users"),
       project("testing", "packages/testing"),
       project("examples", "examples")
     ]
