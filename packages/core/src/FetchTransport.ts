@@ -25,12 +25,12 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as UrlParams from "@effect/platform/UrlParams"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { ResponseTooLarge } from "./internal/failures.js"
-import { BufferedResponse, currentMaxResponseBytes } from "./internal/response.js"
+import { BufferedResponse, concat } from "./internal/response.js"
+import * as Transport from "./internal/transport.js"
 
 /**
  * A `fetch` function (the global one by default).
@@ -69,17 +69,6 @@ const requestBody = (request: HttpClientRequest.HttpClientRequest): BodyInit | n
   }
 }
 
-const concat = (chunks: ReadonlyArray<Uint8Array>, length: number): Uint8Array => {
-  if (chunks.length === 1) return chunks[0]!
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.length
-  }
-  return out
-}
-
 /** Reads a body to the end, at most `limit` bytes; beyond, the stream is cancelled. */
 const readAll = async (body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> => {
   const reader = body.getReader()
@@ -105,97 +94,84 @@ const nullBodyStatuses = new Set([0, 101, 204, 205, 304])
  * @since 0.1.0
  * @category constructors
  */
-export const make = (fetch: Fetch = globalFetch): HttpClient.HttpClient => {
-  const execute = (
-    request: HttpClientRequest.HttpClientRequest
-  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
-    Effect.withFiberRuntime((fiber) => {
-      const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
-      if (url._tag === "Left") {
-        return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
+export const make = (fetch: Fetch = globalFetch): HttpClient.HttpClient =>
+  Transport.make((request, url, limit) => {
+    const body = requestBody(request)
+    if (body === undefined) {
+      return Effect.fail(
+        new HttpClientError.RequestError({
+          request,
+          reason: "Encode",
+          description: "stream request bodies are not supported by this transport"
+        })
+      )
+    }
+    const invalid = badHeader(request.headers)
+    if (invalid !== undefined) {
+      return Effect.fail(
+        new HttpClientError.RequestError({
+          request,
+          reason: "Encode",
+          description: `the header ${invalid} has a value fetch refuses`
+        })
+      )
+    }
+    const headers =
+      request.headers["content-length"] === undefined
+        ? request.headers
+        : Headers.remove(request.headers, "content-length")
+    return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
+      const controller = new AbortController()
+      let settled = false
+      const init: RequestInit = {
+        method: request.method,
+        headers,
+        body,
+        signal: controller.signal,
+        redirect: "manual"
       }
-      const body = requestBody(request)
-      if (body === undefined) {
-        return Effect.fail(
-          new HttpClientError.RequestError({
-            request,
-            reason: "Encode",
-            description: "stream request bodies are not supported by this transport"
-          })
-        )
+      let called: Promise<Response>
+      try {
+        called = fetch(url, init)
+      } catch (cause) {
+        settled = true
+        resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Encode", cause })))
+        return
       }
-      const invalid = badHeader(request.headers)
-      if (invalid !== undefined) {
-        return Effect.fail(
-          new HttpClientError.RequestError({
-            request,
-            reason: "Encode",
-            description: `the header ${invalid} has a value fetch refuses`
-          })
-        )
-      }
-      const limit = fiber.getFiberRef(currentMaxResponseBytes)
-      const headers =
-        request.headers["content-length"] === undefined
-          ? request.headers
-          : Headers.remove(request.headers, "content-length")
-      return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
-        const controller = new AbortController()
-        let settled = false
-        const init: RequestInit = {
-          method: request.method,
-          headers,
-          body,
-          signal: controller.signal,
-          redirect: "manual"
-        }
-        let called: Promise<Response>
-        try {
-          called = fetch(url.right, init)
-        } catch (cause) {
-          settled = true
-          resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Encode", cause })))
-          return
-        }
-        called.then(
-          (response) => {
-            if (settled) return
-            const answer = (bytes: Uint8Array | null, bodyError?: unknown) => {
-              if (settled) return
-              settled = true
-              resume(Effect.succeed(new BufferedResponse(request, response.status, response.headers, bytes, bodyError)))
-            }
-            if (response.body === null || nullBodyStatuses.has(response.status)) {
-              response.body?.cancel().catch(() => {})
-              answer(response.body === null && !nullBodyStatuses.has(response.status) ? new Uint8Array(0) : null)
-              return
-            }
-            readAll(response.body, limit).then(
-              (bytes) => answer(bytes),
-              (bodyError: unknown) => {
-                if (bodyError instanceof ResponseTooLarge) controller.abort(bodyError)
-                answer(null, bodyError)
-              }
-            )
-          },
-          (cause: unknown) => {
+      called.then(
+        (response) => {
+          if (settled) return
+          const answer = (bytes: Uint8Array | null, bodyError?: unknown) => {
             if (settled) return
             settled = true
-            resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+            resume(Effect.succeed(new BufferedResponse(request, response.status, response.headers, bytes, bodyError)))
           }
-        )
-        return Effect.sync(() => {
+          if (response.body === null || nullBodyStatuses.has(response.status)) {
+            response.body?.cancel().catch(() => {})
+            answer(response.body === null && !nullBodyStatuses.has(response.status) ? new Uint8Array(0) : null)
+            return
+          }
+          readAll(response.body, limit).then(
+            (bytes) => answer(bytes),
+            (bodyError: unknown) => {
+              if (bodyError instanceof ResponseTooLarge) controller.abort(bodyError)
+              answer(null, bodyError)
+            }
+          )
+        },
+        (cause: unknown) => {
           if (settled) return
           settled = true
-          controller.abort()
-        })
+          resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+        }
+      )
+      return Effect.sync(() => {
+        if (settled) return
+        settled = true
+        controller.abort()
       })
     })
-  return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
-    (request) => Effect.flatMap(request, execute),
-    Effect.succeed
-  )
-}
+  })
 
 /**
  * The client as a layer: over `FetchHttpClient.Fetch` when the context has one, else over the

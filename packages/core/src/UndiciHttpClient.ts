@@ -23,13 +23,13 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as UrlParams from "@effect/platform/UrlParams"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { Agent, type Dispatcher, errors } from "undici"
 import { ResponseTooLarge } from "./internal/failures.js"
-import { BufferedResponse, currentMaxResponseBytes } from "./internal/response.js"
+import { BufferedResponse, concat } from "./internal/response.js"
+import * as Transport from "./internal/transport.js"
 
 /**
  * Options of the connection pool.
@@ -76,9 +76,6 @@ const decompressor = (encoding: string | ReadonlyArray<string> | undefined): zli
       return undefined
   }
 }
-
-const concat = (chunks: ReadonlyArray<Uint8Array>, length: number): Uint8Array =>
-  chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length)
 
 /**
  * Sends one request. Exactly one of `onResponse` and `onError` is called, unless the returned
@@ -199,39 +196,21 @@ const dispatch = (
  * @since 0.1.0
  * @category constructors
  */
-export const fromDispatcher = (dispatcher: Dispatcher): HttpClient.HttpClient => {
-  const execute = (
-    request: HttpClientRequest.HttpClientRequest
-  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
-    Effect.withFiberRuntime((fiber) => {
-      const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
-      if (url._tag === "Left") {
-        return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
-      }
-      if (url.right.protocol !== "http:" && url.right.protocol !== "https:") {
-        return Effect.fail(
-          new HttpClientError.RequestError({ request, reason: "InvalidUrl", description: "not an http(s) URL" })
-        )
-      }
-      const limit = fiber.getFiberRef(currentMaxResponseBytes)
-      return Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
-        const abort = dispatch(
-          dispatcher,
-          request,
-          url.right,
-          limit,
-          (status, headers, body, bodyError) =>
-            resume(Effect.succeed(new BufferedResponse(request, status, headers, body, bodyError))),
-          (error) => resume(Effect.fail(error))
-        )
-        return Effect.sync(abort)
-      })
+export const fromDispatcher = (dispatcher: Dispatcher): HttpClient.HttpClient =>
+  Transport.make((request, url, limit) =>
+    Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
+      const abort = dispatch(
+        dispatcher,
+        request,
+        url,
+        limit,
+        (status, headers, body, bodyError) =>
+          resume(Effect.succeed(new BufferedResponse(request, status, headers, body, bodyError))),
+        (error) => resume(Effect.fail(error))
+      )
+      return Effect.sync(abort)
     })
-  return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
-    (request) => Effect.flatMap(request, execute),
-    Effect.succeed
   )
-}
 
 /**
  * Builds the client with its own keep-alive pool, closed with the scope.

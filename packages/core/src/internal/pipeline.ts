@@ -24,6 +24,7 @@ import type * as ParseResult from "effect/ParseResult"
 import type * as Schedule from "effect/Schedule"
 import * as Tracer from "effect/Tracer"
 import * as BasiqError from "../BasiqError.js"
+import * as Deadline from "./deadline.js"
 import * as Failures from "./failures.js"
 import * as Issues from "./issues.js"
 import * as Json from "./json.js"
@@ -135,17 +136,17 @@ export const withToken = <T, A, E2>(
 // 3. send
 
 /**
- * The per-attempt deadline, on the Effect `Clock` (so `TestClock` drives it); the attempt is
- * interrupted, which aborts the request on every transport. The one deadline mechanism of the
- * SDK: operations and `/token` alike.
+ * The per-attempt deadline (see `deadline.ts`): on the Effect `Clock`, so `TestClock` drives it;
+ * the attempt is interrupted, which aborts the request on every transport. The one deadline
+ * mechanism of the SDK: operations and `/token` alike.
  *
  * @internal
  */
-export const withDeadline = <A, E>(
+export const withDeadline: <A, E>(
   self: Effect.Effect<A, E>,
   duration: Duration.Duration,
   onTimeout: () => BasiqError.BasiqTransportError
-): Effect.Effect<A, E | BasiqError.BasiqTransportError> => Effect.timeoutFail(self, { duration, onTimeout })
+) => Effect.Effect<A, E | BasiqError.BasiqTransportError> = Deadline.withDeadline
 
 /**
  * Sends one attempt and maps a transport failure.

@@ -175,7 +175,8 @@ export type Body =
 const brokenOrTooLarge = (cause: unknown): Body =>
   cause instanceof ResponseTooLarge ? { _tag: "TooLarge" } : { _tag: "Broken", cause }
 
-const concat = (chunks: ReadonlyArray<Uint8Array>, length: number): Uint8Array => {
+/** @internal */
+export const concat = (chunks: ReadonlyArray<Uint8Array>, length: number): Uint8Array => {
   if (chunks.length === 1) return chunks[0]!
   const out = new Uint8Array(length)
   let offset = 0

@@ -1,0 +1,48 @@
+/**
+ * What the SDK's two transports share: an ordinary `HttpClient` built with `HttpClient.makeWith`
+ * around a function that sends one request to its final URL under the current size limit.
+ *
+ * @internal
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as UrlParams from "@effect/platform/UrlParams"
+import * as Effect from "effect/Effect"
+import { currentMaxResponseBytes } from "./response.js"
+
+/** @internal */
+export type Send = (
+  request: HttpClientRequest.HttpClientRequest,
+  url: URL,
+  maxResponseBytes: number
+) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
+
+/**
+ * An `HttpClient` over `send`: the URL is built by the platform (`UrlParams.makeUrl`), only
+ * `http:` and `https:` are sent, and the size limit is read from the calling fiber.
+ *
+ * @internal
+ */
+export const make = (send: Send): HttpClient.HttpClient => {
+  const execute = (
+    request: HttpClientRequest.HttpClientRequest
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
+    Effect.withFiberRuntime((fiber) => {
+      const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+      if (url._tag === "Left") {
+        return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
+      }
+      if (url.right.protocol !== "http:" && url.right.protocol !== "https:") {
+        return Effect.fail(
+          new HttpClientError.RequestError({ request, reason: "InvalidUrl", description: "not an http(s) URL" })
+        )
+      }
+      return send(request, url.right, fiber.getFiberRef(currentMaxResponseBytes))
+    })
+  return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+    (request) => Effect.flatMap(request, execute),
+    Effect.succeed
+  )
+}
