@@ -1,5 +1,6 @@
 /**
- * The fake's routes: Basiq's token, user, connection and job endpoints as an `HttpApp`.
+ * The fake's routes: Basiq's token, user, consent, connection and job endpoints (and, served, the
+ * consent page) as an `HttpApp`.
  *
  * @internal
  */
