@@ -1,6 +1,7 @@
 /**
- * An in-memory Basiq: a stateful fake of Basiq's token, user, Connections and Jobs endpoints,
- * reachable as an `HttpClient` layer or as a local HTTP server, with fault injection.
+ * An in-memory Basiq: a stateful fake of Basiq's token, users, consents, Connections and Jobs
+ * endpoints, reachable as an `HttpClient` layer or as a local HTTP server (with a stand-in for the
+ * consent UI), with fault injection.
  *
  * @since 0.1.0
  */
@@ -11,16 +12,79 @@ import type { Scope } from "effect"
 import { Clock, Context, Duration, Effect, Layer } from "effect"
 import * as Bodies from "./internal/bodies.js"
 import * as Engine from "./internal/engine.js"
+import * as Errors from "./internal/errors.js"
 import * as Transport from "./internal/transport.js"
 import type * as Types from "./internal/types.js"
 
 /**
- * A Basiq user, as `POST /users` answers.
+ * A Basiq user, as `POST /users` and `POST /users/{userId}` answer: `email` and `mobile` always
+ * (`""` when not given), the name fields when set, the business fields when given at creation.
  *
  * @since 0.1.0
  * @category models
  */
 export type User = Types.User
+
+/**
+ * A business user's address.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type BusinessAddress = Types.BusinessAddress
+
+/**
+ * A consent's status: `active` until it is revoked or its `expiryDate` passes.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ConsentStatus = Types.ConsentStatus
+
+/**
+ * One permission of a consent's data (e.g. scope `account.basic`, entity `account`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ConsentPermission = Types.ConsentPermission
+
+/**
+ * A consent as `GET /users/{userId}/consents` lists it; `revoked` is set once it is revoked.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Consent = Types.Consent
+
+/**
+ * A control was given a user the fake does not have.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export const UnknownUserError = Errors.UnknownUserError
+
+/**
+ * @since 0.2.0
+ * @category errors
+ */
+export type UnknownUserError = Errors.UnknownUserError
+
+/**
+ * `revokeConsent` was given a consent the user does not have (`consentId` undefined: the user has
+ * no active consent).
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export const UnknownConsentError = Errors.UnknownConsentError
+
+/**
+ * @since 0.2.0
+ * @category errors
+ */
+export type UnknownConsentError = Errors.UnknownConsentError
 
 /**
  * A connection's status: `pending` while its first job runs, `active` after a job succeeds,
@@ -244,6 +308,11 @@ export interface Served {
   /** `http://127.0.0.1:<port>`, the base URL to give a client. */
   readonly url: string
   readonly port: number
+  /**
+   * `<url>/consent/home`: the consent page, Basiq's consent UI in miniature (give it as the SDK's
+   * `consentUiUrl`). It takes `?token=<CLIENT_ACCESS token>&action=&state=&institutionId=&connectionId=`.
+   */
+  readonly consentUrl: string
   /** The controls of this fake. */
   readonly control: InMemoryBasiq.Service
 }
@@ -265,7 +334,8 @@ export class InMemoryBasiq extends Context.Tag("@basiq-effect/testing/InMemoryBa
  */
 export declare namespace InMemoryBasiq {
   /**
-   * What the tag holds: `createUser`, `seedConnection`, `journal`, `expireTokens`, `injectFault`.
+   * What the tag holds: `createUser`, `seedConnection`, `journal`, `expireTokens`, `injectFault`,
+   * `completeConsent`, `revokeConsent`.
    *
    * @since 0.1.0
    * @category models
@@ -296,13 +366,19 @@ export const layer = (options: LayerOptions = {}): Layer.Layer<HttpClient.HttpCl
 
 /**
  * Serves a fresh in-memory Basiq over HTTP on 127.0.0.1 (Node only) until the scope closes.
- * It runs on the real clock. Links in responses point at the served URL.
+ * It runs on the real clock. Links in responses point at the served URL. It also serves the
+ * consent page at `consentUrl`, which redirects to `consentRedirectUrl` (default
+ * `<url>/consent/done`); a `consentRedirectUrl` that is not an absolute http(s) URL is a defect.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const serve = (options: ServeOptions = {}): Effect.Effect<Served, never, Scope.Scope> =>
   Effect.gen(function* () {
+    const redirect = options.consentRedirectUrl
+    if (redirect !== undefined && !(URL.canParse(redirect) && /^https?:$/.test(new URL(redirect).protocol))) {
+      return yield* Effect.dieMessage("InMemoryBasiq.serve: consentRedirectUrl must be an absolute http(s) URL")
+    }
     const http = yield* Effect.promise(() => import("node:http"))
     const server = yield* Effect.acquireRelease(
       Effect.async<ReturnType<typeof http.createServer>>((resume) => {
@@ -319,7 +395,8 @@ export const serve = (options: ServeOptions = {}): Effect.Effect<Served, never, 
     const address = server.address()
     const port = typeof address === "object" && address !== null ? address.port : (options.port ?? 0)
     const url = `http://127.0.0.1:${port}`
-    const engine = yield* Effect.withClock(Engine.make(options, url), Clock.make())
+    const redirectUrl = options.consentRedirectUrl ?? `${url}/consent/done`
+    const engine = yield* Effect.withClock(Engine.make(options, url, { redirectUrl }), Clock.make())
     Transport.attach(server, engine, url)
-    return { url, port, control: engine.control }
+    return { url, port, consentUrl: `${url}/consent/home`, control: engine.control }
   })

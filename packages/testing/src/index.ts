@@ -1,5 +1,5 @@
 /**
- * An in-memory Basiq: the Connections and Jobs API as a stateful fake, reachable as an
+ * An in-memory Basiq: users, consents, Connections and Jobs as a stateful fake, reachable as an
  * `HttpClient` layer or an HTTP server on 127.0.0.1, with fault injection and a request journal.
  *
  * @since 0.1.0

@@ -8,7 +8,9 @@ import { HttpApp, HttpMiddleware } from "@effect/platform"
 import { Clock, Duration, Effect, Ref, Runtime } from "effect"
 import * as Bodies from "./bodies.js"
 import * as Errors from "./errors.js"
+import { UnknownConsentError, UnknownUserError } from "./errors.js"
 import * as Model from "./model.js"
+import * as Ops from "./ops.js"
 import * as Routes from "./routes.js"
 import * as Sandbox from "./sandbox.js"
 import type { AccountSeed, Fault, JournalEntry, LayerOptions, Service } from "./types.js"
@@ -61,7 +63,8 @@ const secrets: ReadonlySet<string> = new Set([
   "securityCode",
   "secondaryLoginId",
   "mfa-response",
-  "userToken"
+  "userToken",
+  "token"
 ])
 
 const redact = (value: unknown): unknown => {
@@ -98,7 +101,9 @@ const journalEntry = (incoming: Incoming): JournalEntry => {
   return {
     method: incoming.method.toUpperCase(),
     path: incoming.url.pathname,
-    query: Object.fromEntries(incoming.url.searchParams.entries()),
+    query: Object.fromEntries(
+      [...incoming.url.searchParams.entries()].map(([k, v]) => [k, secrets.has(k) ? REDACTED : v])
+    ),
     headers,
     body: journalBody(incoming.headers, incoming.body)
   }
@@ -162,8 +167,15 @@ const bombAnswer = (fault: Extract<Fault, { readonly _tag: "GzipBomb" }>) =>
 
 const noBody = (method: string) => method === "GET" || method === "HEAD"
 
-/** Builds a fresh fake: its state, routes and controls. Runs on the runtime (and `Clock`) of the caller. */
-export const make = (options: LayerOptions, origin: string): Effect.Effect<Engine> =>
+/**
+ * Builds a fresh fake: its state, routes and controls. Runs on the runtime (and `Clock`) of the
+ * caller. `consentPage` (served mode) adds the consent page, redirecting to `redirectUrl`.
+ */
+export const make = (
+  options: LayerOptions,
+  origin: string,
+  consentPage?: { readonly redirectUrl: string }
+): Effect.Effect<Engine> =>
   Effect.gen(function* () {
     const stepMs = Duration.toMillis(Duration.decode(options.stepDuration ?? "1 second"))
     const journalSize = options.journal === false ? 0 : Math.max(0, Math.floor(options.journal ?? 1000))
@@ -171,7 +183,7 @@ export const make = (options: LayerOptions, origin: string): Effect.Effect<Engin
     const faults = yield* Ref.make<ReadonlyArray<Rule>>([])
     const apiKeys = options.apiKeys === undefined ? undefined : new Set(options.apiKeys)
     const runtime = yield* Effect.runtime<never>().pipe(HttpMiddleware.withTracerDisabledWhenEffect(() => true))
-    const handler = HttpApp.toWebHandlerRuntime(runtime)(Routes.make({ state, stepMs, apiKeys, origin }))
+    const handler = HttpApp.toWebHandlerRuntime(runtime)(Routes.make({ state, stepMs, apiKeys, origin, consentPage }))
     const run = Runtime.runPromise(runtime)
 
     // A ring: `next` is where the next entry goes once the buffer is full.
@@ -262,7 +274,7 @@ export const make = (options: LayerOptions, origin: string): Effect.Effect<Engin
     const control: Service = {
       createUser: (userOptions) =>
         Effect.gen(function* () {
-          const user = Routes.newUser(userOptions?.email, userOptions?.mobile)
+          const user = Ops.newUser(userOptions ?? {})
           yield* Ref.update(state, (s) => ({ ...s, users: Model.put(s.users, user.id, user) }))
           return Model.userWire(origin, user)
         }),
@@ -290,7 +302,8 @@ export const make = (options: LayerOptions, origin: string): Effect.Effect<Engin
             })),
             profile: undefined,
             settled: { status: seed.status ?? "active", lastUsed: t, synced: t },
-            jobId: undefined
+            jobId: undefined,
+            purgedAt: undefined
           }
           yield* Ref.update(state, (current) => ({
             ...current,
@@ -305,7 +318,46 @@ export const make = (options: LayerOptions, origin: string): Effect.Effect<Engin
           tokens: new Map([...s.tokens].map(([token, record]) => [token, { ...record, revoked: true }]))
         })),
       injectFault: ({ fault, method, path, times }) =>
-        Ref.update(faults, (rules) => [...rules, { fault, method, path, remaining: times ?? 1 }])
+        Ref.update(faults, (rules) => [...rules, { fault, method, path, remaining: times ?? 1 }]),
+      completeConsent: (consent) =>
+        Effect.gen(function* () {
+          const t = yield* Clock.currentTimeMillis
+          const jobIds = yield* Ref.modify(state, (s) =>
+            s.users.has(consent.userId)
+              ? Ops.completeConsent(
+                  s,
+                  {
+                    userId: consent.userId,
+                    institutionId: consent.institutionId ?? Sandbox.HOOLI,
+                    loginId: consent.loginId,
+                    password: consent.password
+                  },
+                  t,
+                  stepMs
+                )
+              : ([undefined, s] as const)
+          )
+          if (jobIds === undefined) return yield* new UnknownUserError({ userId: consent.userId })
+          return { jobIds }
+        }),
+      revokeConsent: ({ userId, consentId }) =>
+        Effect.gen(function* () {
+          const t = yield* Clock.currentTimeMillis
+          const result = yield* Ref.modify(
+            state,
+            (s): readonly [Model.ConsentRecord | UnknownUserError | UnknownConsentError, Model.State] => {
+              if (!s.users.has(userId)) return [new UnknownUserError({ userId }), s]
+              const found = consentId === undefined ? Ops.activeConsent(s, userId, t) : s.consents.get(consentId)
+              if (found === undefined || found.userId !== userId) {
+                return [new UnknownConsentError({ userId, consentId }), s]
+              }
+              const next = Ops.revokeConsent(s, found, t)
+              return [next.consents.get(found.id) ?? found, next]
+            }
+          )
+          if (result instanceof UnknownUserError || result instanceof UnknownConsentError) return yield* result
+          return Model.consentWire(origin, result, t)
+        })
     }
 
     return { control, dispatch: (incoming, signal) => run(dispatch(incoming), { signal }) }

@@ -89,3 +89,22 @@ export const defaultItem = (status: number): ErrorItem => {
       : ["unknown-error", "Unexpected error.", `Unexpected error (${status}).`])
   return { code, title, detail }
 }
+
+/** A control was given a user the fake does not have. */
+export class UnknownUserError extends Data.TaggedError("UnknownUserError")<{ readonly userId: string }> {
+  override get message(): string {
+    return `InMemoryBasiq: no user '${this.userId}'`
+  }
+}
+
+/** A control was given a consent the user does not have (`consentId` undefined: no active consent). */
+export class UnknownConsentError extends Data.TaggedError("UnknownConsentError")<{
+  readonly userId: string
+  readonly consentId: string | undefined
+}> {
+  override get message(): string {
+    return this.consentId === undefined
+      ? `InMemoryBasiq: user '${this.userId}' has no active consent`
+      : `InMemoryBasiq: user '${this.userId}' has no consent '${this.consentId}'`
+  }
+}

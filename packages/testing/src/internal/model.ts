@@ -6,17 +6,54 @@
  */
 
 import * as Sandbox from "./sandbox.js"
-import type { Account, Connection, ConnectionStatus, Profile, User } from "./types.js"
+import type {
+  Account,
+  BusinessAddress,
+  Connection,
+  ConnectionStatus,
+  Consent,
+  ConsentPermission,
+  ConsentStatus,
+  Profile,
+  User
+} from "./types.js"
+
+export type Scope = "SERVER_ACCESS" | "CLIENT_ACCESS"
 
 export interface TokenRecord {
   readonly expiresAt: number
   readonly revoked: boolean
+  readonly scope: Scope
+  /** The user a `CLIENT_ACCESS` token is bound to. */
+  readonly userId: string | undefined
+}
+
+export interface Business {
+  readonly businessName?: string
+  readonly businessIdNo?: string
+  readonly businessIdNoType?: "ABN" | "ACN"
+  readonly businessAddress?: BusinessAddress
+  readonly verificationStatus?: boolean
+  readonly verificationDate?: string
 }
 
 export interface UserRecord {
   readonly id: string
   readonly email: string
   readonly mobile: string
+  readonly firstName: string
+  readonly middleName: string
+  readonly lastName: string
+  readonly business: Business
+}
+
+export interface ConsentRecord {
+  readonly id: string
+  readonly userId: string
+  readonly createdAt: number
+  readonly updatedAt: number
+  readonly expiresAt: number
+  readonly revokedAt: number | undefined
 }
 
 export type AccountRecord = Omit<Account, "type" | "lastUpdated" | "links">
@@ -39,6 +76,8 @@ export interface ConnectionRecord {
   readonly profile: Profile | undefined
   readonly settled: Settled
   readonly jobId: string | undefined
+  /** When its accounts and transactions were last purged; data synced later shows again. */
+  readonly purgedAt: number | undefined
 }
 
 export interface JobRecord {
@@ -56,9 +95,20 @@ export interface State {
   readonly users: ReadonlyMap<string, UserRecord>
   readonly connections: ReadonlyMap<string, ConnectionRecord>
   readonly jobs: ReadonlyMap<string, JobRecord>
+  readonly consents: ReadonlyMap<string, ConsentRecord>
 }
 
-export const emptyState: State = { tokens: new Map(), users: new Map(), connections: new Map(), jobs: new Map() }
+export const emptyState: State = {
+  tokens: new Map(),
+  users: new Map(),
+  connections: new Map(),
+  jobs: new Map(),
+  consents: new Map()
+}
+
+/** A copy of `map` without the entries `drop` selects. */
+export const without = <V>(map: ReadonlyMap<string, V>, drop: (value: V) => boolean): ReadonlyMap<string, V> =>
+  new Map([...map].filter(([, value]) => !drop(value)))
 
 /** A copy of `map` with `key` set (or removed when `value` is `undefined`). */
 export const put = <V>(map: ReadonlyMap<string, V>, key: string, value: V | undefined): ReadonlyMap<string, V> => {
@@ -202,9 +252,13 @@ const connectionLinks = (origin: string, c: ConnectionRecord) => {
 export const connectionUrl = (origin: string, userId: string, connectionId: string): string =>
   `${origin}/users/${userId}/connections/${connectionId}`
 
+/** When the connection's data was retrieved, if it is visible (retrieved and not purged since). */
+const visibleSync = (c: ConnectionRecord, now: Settled): number | undefined =>
+  now.synced !== undefined && (c.purgedAt === undefined || now.synced > c.purgedAt) ? now.synced : undefined
+
 export const connectionWire = (origin: string, c: ConnectionRecord, now: Settled): Connection => {
   const { self, user, accounts, transactions } = connectionLinks(origin, c)
-  const synced = now.synced
+  const synced = visibleSync(c, now)
   const visible = synced !== undefined
   return {
     type: "connection",
@@ -254,12 +308,142 @@ export const connectionSummaryWire = (origin: string, c: ConnectionRecord, now: 
   }
 }
 
+/** `POST /users` and `POST /users/{id}`: name fields only when set, business fields when given. */
 export const userWire = (origin: string, u: UserRecord): User => ({
   type: "user",
   id: u.id,
   email: u.email,
   mobile: u.mobile,
+  ...(u.firstName === "" ? {} : { firstName: u.firstName }),
+  ...(u.middleName === "" ? {} : { middleName: u.middleName }),
+  ...(u.lastName === "" ? {} : { lastName: u.lastName }),
+  ...u.business,
   links: { self: `${origin}/users/${u.id}` }
+})
+
+/** `GET /users/{id}`: v3's UserGetResponse at `now`. */
+export const userGetWire = (
+  origin: string,
+  u: UserRecord,
+  connections: ReadonlyArray<readonly [ConnectionRecord, Settled]>
+) => {
+  const self = `${origin}/users/${u.id}`
+  const accounts = connections.flatMap(([c, settled]) =>
+    visibleSync(c, settled) === undefined ? [] : c.accounts.map((a) => a.id)
+  )
+  return {
+    type: "user",
+    id: u.id,
+    email: u.email,
+    mobile: u.mobile,
+    name: [u.firstName, u.middleName, u.lastName].filter((part) => part !== "").join(" "),
+    firstName: u.firstName,
+    middleName: u.middleName,
+    lastName: u.lastName,
+    ...u.business,
+    connections: {
+      type: "list",
+      count: connections.length,
+      data: connections.map(([c]) => ({
+        type: "connection",
+        id: c.id,
+        links: { self: `${self}/connections/${c.id}` }
+      }))
+    },
+    accounts: {
+      type: "list",
+      count: accounts.length,
+      data: accounts.map((id) => ({ type: "account", id, links: { self: `${self}/accounts/${id}` } }))
+    },
+    links: {
+      accounts: `${self}/accounts`,
+      auth_link: null,
+      connections: `${self}/connections`,
+      self,
+      transactions: `${self}/transactions`
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// consents
+// ---------------------------------------------------------------------------------------------
+
+/** How long a consent lasts: a year. */
+export const CONSENT_LIFETIME_MS = 365 * 24 * 3600 * 1000
+
+/** The fake's one consent policy. */
+export const POLICY_ID = "00000000-0000-4000-8000-00000000c0de"
+
+export const consentStatus = (c: ConsentRecord, now: number): ConsentStatus =>
+  c.revokedAt !== undefined ? "revoked" : now >= c.expiresAt ? "expired" : "active"
+
+const permission = (
+  scope: string,
+  entity: string,
+  name: string,
+  attributeList: ReadonlyArray<string>,
+  why: string
+): ConsentPermission => ({
+  scope,
+  required: true,
+  consented: true,
+  entity,
+  information: {
+    name,
+    description: `The fake shares the ${name.toLowerCase()} of each connected account.`,
+    attributeList
+  },
+  purpose: { title: name, description: why }
+})
+
+const permissions: ReadonlyArray<ConsentPermission> = [
+  permission(
+    "account.basic",
+    "account",
+    "Account names and balances",
+    ["Account name", "Account type", "Balance"],
+    "To list your accounts."
+  ),
+  permission("account.detail", "account", "Account numbers", ["Account number", "BSB"], "To identify your accounts."),
+  permission(
+    "transaction.detail",
+    "transaction",
+    "Transactions",
+    ["Amount", "Description", "Date"],
+    "To show your spending."
+  ),
+  permission(
+    "customer.person.detail",
+    "connection",
+    "Your name and contact details",
+    ["Name", "Phone", "Email", "Address"],
+    "To verify who you are."
+  )
+]
+
+export const consentWire = (origin: string, c: ConsentRecord, now: number): Consent => ({
+  type: "consent",
+  id: c.id,
+  created: iso(c.createdAt),
+  updated: iso(c.updatedAt),
+  expiryDate: iso(c.expiresAt),
+  origin: "user",
+  status: consentStatus(c, now),
+  ...(c.revokedAt === undefined ? {} : { revoked: iso(c.revokedAt) }),
+  purpose: {
+    primary: {
+      title: "In-memory Basiq consent",
+      description: "Lets the application read the sandbox data you connect."
+    },
+    other: null
+  },
+  data: { retainData: true, initialRetrievalDays: 365, organisation: null, permissions },
+  links: {
+    self: `${origin}/users/${c.userId}/consents/${c.id}`,
+    consentPolicy: `${origin}/policies/${POLICY_ID}`,
+    latestConsentPolicy: `${origin}/policies/${POLICY_ID}`
+  }
 })
 
 export const jobRefWire = (origin: string, jobId: string) => ({

@@ -1,5 +1,6 @@
 /**
- * The fake's routes: Basiq's token, user, connection and job endpoints as an `HttpApp`.
+ * The fake's routes: Basiq's token, user, consent, connection and job endpoints (and, served, the
+ * consent page) as an `HttpApp`.
  *
  * @internal
  */
@@ -7,18 +8,21 @@
 import type { HttpApp } from "@effect/platform"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Clock, Effect, Ref } from "effect"
+import * as ConsentPage from "./consentPage.js"
 import type { ApiError } from "./errors.js"
 import * as Errors from "./errors.js"
 import * as Filter from "./filter.js"
 import type { ConnectionRecord, JobRecord, State } from "./model.js"
 import * as Model from "./model.js"
-import * as Sandbox from "./sandbox.js"
+import * as Ops from "./ops.js"
 
 export interface Context {
   readonly state: Ref.Ref<State>
   readonly stepMs: number
   readonly apiKeys: ReadonlySet<string> | undefined
   readonly origin: string
+  /** Served only: the consent page, and where it sends the browser back. */
+  readonly consentPage: { readonly redirectUrl: string } | undefined
 }
 
 const TOKEN_LIFETIME_S = 3600
@@ -56,32 +60,80 @@ const failIfAny = (errors: ReadonlyArray<Errors.ErrorItem>) =>
 
 const str = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined)
 
-/** The new user's record. */
-export const newUser = (email: string | undefined, mobile: string | undefined): Model.UserRecord => ({
-  id: Model.newId(),
-  email: email ?? "",
-  mobile: mobile ?? ""
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+/** International format: `+`, a country code, the number. */
+const MOBILE = /^\+[1-9]\d{7,14}$/
+
+/** Errors for the contact fields of a user body: wrong types, then bad formats. */
+const checkContact = (body: Record<string, unknown>): ReadonlyArray<Errors.ErrorItem> => {
+  const types = ["email", "mobile", "firstName", "middleName", "lastName"].flatMap((field) =>
+    checkString(`/${field}`, body[field], false)
+  )
+  if (types.length > 0) return types
+  const email = str(body.email)
+  const mobile = str(body.mobile)
+  return [
+    ...(email !== undefined && !EMAIL.test(email)
+      ? [Errors.notValid("/email", "Provided email is in bad format.")]
+      : []),
+    ...(mobile !== undefined && !MOBILE.test(mobile)
+      ? [Errors.notValid("/mobile", "Provided mobile is in bad format.")]
+      : [])
+  ]
+}
+
+const emailOrMobile = Errors.fail(400, {
+  code: "parameter-not-supplied",
+  title: "Required parameter not supplied",
+  detail: "One of 'email' or 'mobile' is required.",
+  source: {}
 })
 
-/** Starts a job for `connection` at `now`: the connection settles its current status and points at the job. */
-export const startJob = (s: State, connection: ConnectionRecord, now: number, stepMs: number) => {
-  const job: JobRecord = {
-    id: Model.newId(),
-    userId: connection.userId,
-    connectionId: connection.id,
-    institutionId: connection.institutionId,
-    createdAt: now,
-    outcome: Sandbox.outcomeFor(connection.institutionId, connection.credentials),
-    mfaAnswer: undefined
+const addressFields = ["addressLine1", "addressLine2", "suburb", "state", "postcode", "countryCode"] as const
+
+/** The business fields of a create body, or the errors in them. */
+const businessOf = (body: Record<string, unknown>): readonly [Model.Business, ReadonlyArray<Errors.ErrorItem>] => {
+  const errors: Array<Errors.ErrorItem> = [
+    ...["businessName", "businessIdNo", "businessIdNoType", "verificationDate"].flatMap((field) =>
+      checkString(`/${field}`, body[field], false)
+    )
+  ]
+  const type = body.businessIdNoType
+  if (typeof type === "string" && type !== "" && type !== "ABN" && type !== "ACN") {
+    errors.push(Errors.notValid("/businessIdNoType", "'businessIdNoType' must be ABN or ACN."))
   }
-  const previous = connection.jobId === undefined ? undefined : s.jobs.get(connection.jobId)
-  const settled = Model.settledNow(connection, previous && Model.viewJob(previous, now, stepMs))
-  const next: State = {
-    ...s,
-    jobs: Model.put(s.jobs, job.id, job),
-    connections: Model.put(s.connections, connection.id, { ...connection, settled, jobId: job.id })
+  const verified = body.verificationStatus
+  if (verified !== undefined && verified !== null && typeof verified !== "boolean") {
+    errors.push(Errors.notValid("/verificationStatus"))
   }
-  return [job.id, next] as const
+  const address = body.businessAddress
+  let businessAddress: Record<string, string> | undefined
+  if (address !== undefined && address !== null) {
+    if (!isRecord(address)) errors.push(Errors.notValid("/businessAddress"))
+    else {
+      businessAddress = {}
+      for (const field of addressFields) {
+        errors.push(...checkString(`/businessAddress/${field}`, address[field], false))
+        const value = str(address[field])
+        if (value !== undefined) businessAddress[field] = value
+      }
+    }
+  }
+  const businessName = str(body.businessName)
+  const businessIdNo = str(body.businessIdNo)
+  if (errors.length === 0 && businessIdNo !== undefined && businessName === undefined) {
+    errors.push(Errors.notValid("/businessName", "Business name is required when business number is provided."))
+  }
+  const verificationDate = str(body.verificationDate)
+  const business: Model.Business = {
+    ...(businessName === undefined ? {} : { businessName }),
+    ...(businessIdNo === undefined ? {} : { businessIdNo }),
+    ...(type === "ABN" || type === "ACN" ? { businessIdNoType: type } : {}),
+    ...(businessAddress === undefined ? {} : { businessAddress }),
+    ...(typeof verified === "boolean" ? { verificationStatus: verified } : {}),
+    ...(verificationDate === undefined ? {} : { verificationDate })
+  }
+  return [business, errors]
 }
 
 export const make = (ctx: Context): HttpApp.Default => {
@@ -220,6 +272,9 @@ export const make = (ctx: Context): HttpApp.Default => {
     if (scope === "CLIENT_ACCESS" && userId === undefined) {
       return yield* Errors.fail(400, Errors.notSupplied("/userId", "'userId' is required for CLIENT_ACCESS."))
     }
+    if (userId !== undefined && scope === "CLIENT_ACCESS" && !(yield* Ref.get(state)).users.has(userId)) {
+      return yield* Errors.fail(400, Errors.notValid("/userId", `User '${userId}' does not exist.`))
+    }
     const t = yield* now
     const accessToken = jwt({
       scope,
@@ -228,32 +283,72 @@ export const make = (ctx: Context): HttpApp.Default => {
       iat: Math.floor(t / 1000),
       exp: Math.floor(t / 1000) + TOKEN_LIFETIME_S
     })
-    yield* Ref.update(state, (s) => ({
-      ...s,
-      tokens: Model.put(s.tokens, accessToken, { expiresAt: t + TOKEN_LIFETIME_S * 1000, revoked: false })
-    }))
+    const record: Model.TokenRecord = {
+      expiresAt: t + TOKEN_LIFETIME_S * 1000,
+      revoked: false,
+      scope: scope === "CLIENT_ACCESS" ? "CLIENT_ACCESS" : "SERVER_ACCESS",
+      userId: scope === "CLIENT_ACCESS" ? userId : undefined
+    }
+    yield* Ref.update(state, (s) => ({ ...s, tokens: Model.put(s.tokens, accessToken, record) }))
     return json(200, { access_token: accessToken, token_type: "Bearer", expires_in: TOKEN_LIFETIME_S })
   })
 
   const postUser = Effect.gen(function* () {
     const body = yield* jsonBody
-    yield* failIfAny([...checkString("/email", body.email, false), ...checkString("/mobile", body.mobile, false)])
+    const [business, businessErrors] = businessOf(body)
+    yield* failIfAny([...checkContact(body), ...businessErrors])
     const email = str(body.email)
     const mobile = str(body.mobile)
-    if (email === undefined && mobile === undefined) {
-      return yield* Errors.fail(400, {
-        code: "parameter-not-supplied",
-        title: "Required parameter not supplied.",
-        detail: "Either 'email' or 'mobile' must be supplied.",
-        source: {}
-      })
-    }
-    const record = newUser(email, mobile)
+    if (email === undefined && mobile === undefined) return yield* emailOrMobile
+    const record = Ops.newUser({
+      email,
+      mobile,
+      firstName: str(body.firstName),
+      middleName: str(body.middleName),
+      lastName: str(body.lastName),
+      business
+    })
     yield* Ref.update(state, (s) => ({ ...s, users: Model.put(s.users, record.id, record) }))
     return json(201, Model.userWire(origin, record))
   })
 
-  const getUser = Effect.map(user, (u) => json(200, Model.userWire(origin, u)))
+  const getUser = Effect.gen(function* () {
+    const u = yield* user
+    const s = yield* Ref.get(state)
+    const t = yield* now
+    const connections = [...s.connections.values()]
+      .filter((c) => c.userId === u.id)
+      .map((c) => [c, settledAt(s, c, t)] as const)
+    return json(200, Model.userGetWire(origin, u, connections))
+  })
+
+  /** Fields not given stay; an empty string clears one; the user must keep an email or a mobile. */
+  const updateUser = Effect.gen(function* () {
+    const u = yield* user
+    const body = yield* jsonBody
+    yield* failIfAny(checkContact(body))
+    const field = (name: "email" | "mobile" | "firstName" | "middleName" | "lastName") => {
+      const value = body[name]
+      return typeof value === "string" ? value : u[name]
+    }
+    const next: Model.UserRecord = {
+      ...u,
+      email: field("email"),
+      mobile: field("mobile"),
+      firstName: field("firstName"),
+      middleName: field("middleName"),
+      lastName: field("lastName")
+    }
+    if (next.email === "" && next.mobile === "") return yield* emailOrMobile
+    yield* Ref.update(state, (s) => ({ ...s, users: s.users.has(u.id) ? Model.put(s.users, u.id, next) : s.users }))
+    return json(200, Model.userWire(origin, next))
+  })
+
+  const deleteUser = Effect.gen(function* () {
+    const u = yield* user
+    yield* Ref.update(state, (s) => Ops.deleteUser(s, u.id))
+    return HttpServerResponse.empty({ status: 204 })
+  })
 
   const getConnections = Effect.gen(function* () {
     const u = yield* user
@@ -293,27 +388,10 @@ export const make = (ctx: Context): HttpApp.Default => {
       ...checkString("/securityCode", body.securityCode, false),
       ...checkString("/secondaryLoginId", body.secondaryLoginId, false)
     ])
-    const loginId = String(body.loginId)
     const institutionId = isRecord(institution) ? String(institution.id) : ""
+    const credentials = { loginId: String(body.loginId), password: String(body.password) }
     const t = yield* now
-    const outcome = Sandbox.outcomeFor(institutionId, { loginId, password: String(body.password) })
-    const record: ConnectionRecord = {
-      id: Model.newId(),
-      userId: u.id,
-      institutionId,
-      createdAt: t,
-      credentials: { loginId, password: String(body.password) },
-      accounts: Sandbox.defaultAccounts.map((a) => ({
-        ...a,
-        id: Model.newId(),
-        currency: "AUD",
-        status: "available"
-      })),
-      profile: outcome.name && Model.profileFor(loginId, outcome.name),
-      settled: { status: "pending", lastUsed: t, synced: undefined },
-      jobId: undefined
-    }
-    const jobId = yield* Ref.modify(state, (s) => startJob(s, record, t, stepMs))
+    const jobId = yield* Ref.modify(state, (s) => Ops.connect(s, u.id, institutionId, credentials, t, stepMs))
     return json(202, Model.jobRefWire(origin, jobId))
   })
 
@@ -327,13 +405,62 @@ export const make = (ctx: Context): HttpApp.Default => {
     ])
     const credentials = c.credentials && { loginId: c.credentials.loginId, password: String(body.password) }
     const t = yield* now
-    const jobId = yield* Ref.modify(state, (s) => startJob(s, { ...c, credentials }, t, stepMs))
+    const jobId = yield* Ref.modify(state, (s) => Ops.startJob(s, { ...c, credentials }, t, stepMs))
     return json(202, Model.jobRefWire(origin, jobId))
   })
 
   const deleteConnection = Effect.gen(function* () {
     const c = yield* connection
     yield* Ref.update(state, (s) => ({ ...s, connections: Model.put(s.connections, c.id, undefined) }))
+    return HttpServerResponse.empty({ status: 204 })
+  })
+
+  /**
+   * Removes the connection's accounts and transactions and keeps the connection (a later refresh
+   * retrieves them again). Repeating it is 204 again. A connection that is not active (its first
+   * job still running, or invalid) is 400 `parameter-not-valid`; a deleted one is 404.
+   */
+  const purgeConnection = Effect.gen(function* () {
+    const c = yield* connection
+    const t = yield* now
+    const s = yield* Ref.get(state)
+    if (settledAt(s, c, t).status !== "active") {
+      return yield* Errors.fail(400, {
+        code: "parameter-not-valid",
+        title: "Parameter not valid.",
+        detail: "Only active connections can be purged.",
+        source: { parameter: "connectionId", pointer: "connectionId" }
+      })
+    }
+    yield* Ref.update(state, (current) => {
+      const latest = current.connections.get(c.id)
+      return latest === undefined
+        ? current
+        : { ...current, connections: Model.put(current.connections, c.id, { ...latest, purgedAt: t }) }
+    })
+    return HttpServerResponse.empty({ status: 204 })
+  })
+
+  const getConsents = Effect.gen(function* () {
+    const u = yield* user
+    const s = yield* Ref.get(state)
+    const t = yield* now
+    const data = Ops.consentsOf(s, u.id).map((c) => Model.consentWire(origin, c, t))
+    return json(200, { type: "list", size: data.length, data, links: { self: `${origin}/users/${u.id}/consents` } })
+  })
+
+  const deleteConsent = Effect.gen(function* () {
+    const u = yield* user
+    const id = yield* param("consentId")
+    const found = (yield* Ref.get(state)).consents.get(id)
+    if (found === undefined || found.userId !== u.id) {
+      return yield* Errors.fail(404, {
+        code: "resource-not-found",
+        title: "Requested resource is not found.",
+        detail: "Requested consent does not exist."
+      })
+    }
+    yield* Ref.update(state, (s) => Ops.deleteConsent(s, found))
     return HttpServerResponse.empty({ status: 204 })
   })
 
@@ -345,7 +472,7 @@ export const make = (ctx: Context): HttpApp.Default => {
   ): readonly [readonly [jobId: string, alreadyRunning: boolean], State] => {
     const running = runningJob(s, c, t)
     if (running !== undefined) return [[running.id, true], s]
-    const [jobId, next] = startJob(s, c, t, stepMs)
+    const [jobId, next] = Ops.startJob(s, c, t, stepMs)
     return [[jobId, false], next]
   }
 
@@ -428,10 +555,14 @@ export const make = (ctx: Context): HttpApp.Default => {
   const authed = <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
     Effect.zipRight(authorized, handler)
 
-  const router = HttpRouter.empty.pipe(
+  const api = HttpRouter.empty.pipe(
     HttpRouter.post("/token", postToken),
     HttpRouter.post("/users", authed(postUser)),
     HttpRouter.get("/users/:userId", authed(getUser)),
+    HttpRouter.post("/users/:userId", authed(updateUser)),
+    HttpRouter.del("/users/:userId", authed(deleteUser)),
+    HttpRouter.get("/users/:userId/consents", authed(getConsents)),
+    HttpRouter.del("/users/:userId/consents/:consentId", authed(deleteConsent)),
     HttpRouter.get("/users/:userId/connections", authed(getConnections)),
     HttpRouter.post("/users/:userId/connections", authed(postConnection)),
     HttpRouter.post("/users/:userId/connections/refresh", authed(refreshConnections)),
@@ -439,10 +570,24 @@ export const make = (ctx: Context): HttpApp.Default => {
     HttpRouter.post("/users/:userId/connections/:connectionId", authed(updateConnection)),
     HttpRouter.del("/users/:userId/connections/:connectionId", authed(deleteConnection)),
     HttpRouter.post("/users/:userId/connections/:connectionId/refresh", authed(refreshConnection)),
+    HttpRouter.post("/users/:userId/connections/:connectionId/purge", authed(purgeConnection)),
     HttpRouter.get("/users/:userId/jobs", authed(getUserJobs)),
     HttpRouter.get("/jobs/:jobId", authed(getJob)),
     HttpRouter.post("/jobs/:jobId/mfa", authed(postMfa))
   )
+
+  const pages =
+    ctx.consentPage === undefined
+      ? undefined
+      : ConsentPage.make({ state, stepMs, redirectUrl: ctx.consentPage.redirectUrl })
+  const router =
+    pages === undefined
+      ? api
+      : api.pipe(
+          HttpRouter.get("/consent/home", pages.home),
+          HttpRouter.post("/consent/home", pages.submit),
+          HttpRouter.get("/consent/done", pages.done)
+        )
 
   return Effect.catchAll(router, (error) =>
     error._tag === "ApiError"

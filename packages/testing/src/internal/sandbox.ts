@@ -31,7 +31,12 @@ export const HOOLI = "AU00000"
 /** The institution whose MFA logins stop at `mfa-challenge`. */
 export const HOOLI_MFA = "AU00002"
 
-const institutions: ReadonlySet<string> = new Set([HOOLI, HOOLI_MFA, "AU00004"])
+/** The sandbox institutions, by id, with a display name. */
+export const institutions: ReadonlyMap<string, string> = new Map([
+  [HOOLI, "Hooli"],
+  [HOOLI_MFA, "Hooli (MFA)"],
+  ["AU00004", "HooliGov Bank"]
+])
 
 export const isKnownInstitution = (id: string): boolean => institutions.has(id)
 
@@ -114,6 +119,23 @@ const logins: ReadonlyMap<string, Login> = new Map<string, Login>([
     }
   ]
 ])
+
+/** Each sandbox login with its password and, in words, what a job with it does at each institution. */
+export const loginList = (): ReadonlyArray<{
+  readonly loginId: string
+  readonly password: string
+  readonly does: string
+}> =>
+  [...logins].map(([loginId, login]) => ({
+    loginId,
+    password: login.password,
+    does:
+      login.failure !== undefined
+        ? `fails: ${login.failure.code}`
+        : login.mfa === undefined
+          ? "connects"
+          : `connects; at ${HOOLI_MFA} asks for MFA (${login.mfa.method}, answer ${login.mfa.answer.join(", ")})`
+  }))
 
 /**
  * What a job does for these credentials. `undefined` credentials (a seeded connection) always

@@ -5,6 +5,17 @@
  * @internal
  */
 import type { Duration, Effect } from "effect"
+import type { UnknownConsentError, UnknownUserError } from "./errors.js"
+
+/** See `InMemoryBasiq.BusinessAddress`. */
+export interface BusinessAddress {
+  readonly addressLine1?: string
+  readonly addressLine2?: string
+  readonly suburb?: string
+  readonly state?: string
+  readonly postcode?: string
+  readonly countryCode?: string
+}
 
 /** See `InMemoryBasiq.User`. */
 export interface User {
@@ -12,7 +23,56 @@ export interface User {
   readonly id: string
   readonly email: string
   readonly mobile: string
+  readonly firstName?: string
+  readonly middleName?: string
+  readonly lastName?: string
+  readonly businessName?: string
+  readonly businessIdNo?: string
+  readonly businessIdNoType?: "ABN" | "ACN"
+  readonly businessAddress?: BusinessAddress
+  readonly verificationStatus?: boolean
+  readonly verificationDate?: string
   readonly links: { readonly self: string }
+}
+
+/** See `InMemoryBasiq.ConsentStatus`. */
+export type ConsentStatus = "active" | "revoked" | "expired"
+
+/** See `InMemoryBasiq.ConsentPermission`. */
+export interface ConsentPermission {
+  readonly scope: string
+  readonly required: boolean
+  readonly consented: boolean
+  readonly entity: string
+  readonly information: {
+    readonly name: string
+    readonly description: string
+    readonly attributeList: ReadonlyArray<string>
+  }
+  readonly purpose: { readonly title: string; readonly description: string }
+}
+
+/** See `InMemoryBasiq.Consent`. */
+export interface Consent {
+  readonly type: "consent"
+  readonly id: string
+  readonly created: string
+  readonly updated: string
+  readonly expiryDate: string
+  readonly origin: "user"
+  readonly status: ConsentStatus
+  readonly revoked?: string
+  readonly purpose: {
+    readonly primary: { readonly title: string; readonly description: string }
+    readonly other: null
+  }
+  readonly data: {
+    readonly retainData: boolean
+    readonly initialRetrievalDays: number
+    readonly organisation: null
+    readonly permissions: ReadonlyArray<ConsentPermission>
+  }
+  readonly links: { readonly self: string; readonly consentPolicy: string; readonly latestConsentPolicy: string }
 }
 
 /** See `InMemoryBasiq.ConnectionStatus`. */
@@ -129,12 +189,23 @@ export interface LayerOptions {
   readonly stepDuration?: Duration.DurationInput
   /** How many requests the journal keeps (default 1000), or `false` for none. */
   readonly journal?: number | false
+  /**
+   * Served only: where the consent page sends the browser back after a submission (an absolute
+   * http(s) URL; default `<served url>/consent/done`).
+   */
+  readonly consentRedirectUrl?: string
 }
 
 /** Controls of the in-memory Basiq; see `InMemoryBasiq.InMemoryBasiq`. */
 export interface Service {
-  /** Creates a user, as `POST /users` would. */
-  readonly createUser: (options?: { readonly email?: string; readonly mobile?: string }) => Effect.Effect<User>
+  /** Creates a user, as `POST /users` would (no format checks). */
+  readonly createUser: (options?: {
+    readonly email?: string
+    readonly mobile?: string
+    readonly firstName?: string
+    readonly middleName?: string
+    readonly lastName?: string
+  }) => Effect.Effect<User>
   /**
    * Adds a connection with no job behind it (default institution `AU00000`, status `active`,
    * four sandbox accounts). Its refreshes succeed. Dies if the user does not exist.
@@ -160,4 +231,29 @@ export interface Service {
     readonly times?: number
     readonly fault: Fault
   }) => Effect.Effect<void>
+  /**
+   * What Basiq's consent UI does when a person consents and logs in: gives the user an active
+   * consent (unless one is active) and starts a connection job with these sandbox credentials
+   * (default institution `AU00000`), exactly as `POST /users/{userId}/connections` would (MFA
+   * included). Fails with `UnknownUserError` for an unknown user.
+   */
+  readonly completeConsent: (options: {
+    readonly userId: string
+    readonly institutionId?: string
+    readonly loginId: string
+    readonly password: string
+    readonly securityCode?: string
+    readonly secondaryLoginId?: string
+  }) => Effect.Effect<{ readonly jobIds: ReadonlyArray<string> }, UnknownUserError>
+  /**
+   * What a person revoking their consent does: the consent (by id, else the user's active one)
+   * becomes `revoked` with a `revoked` timestamp, and the user's connections are removed (their
+   * jobs stay readable). Revoking a revoked consent changes nothing. Fails with `UnknownUserError`
+   * for an unknown user, `UnknownConsentError` for a consent the user does not have (or, without
+   * `consentId`, when none is active).
+   */
+  readonly revokeConsent: (options: {
+    readonly userId: string
+    readonly consentId?: string
+  }) => Effect.Effect<Consent, UnknownUserError | UnknownConsentError>
 }
