@@ -127,7 +127,8 @@ const headers = (fault: string, given: Readonly<Record<string, string>>): Readon
  *   destroyed unanswered.
  * - `truncate`: the routes run; status and headers arrive, then the body breaks half-way
  *   (in memory, reading it fails with `TypeError("terminated")`, `code` `UND_ERR_SOCKET`;
- *   served, the full `content-length` is announced and the socket is destroyed after half).
+ *   served, the full `content-length` is announced and the socket is destroyed after half). An
+ *   answer without a body (a 204, or to a HEAD) has nothing to cut off and arrives whole.
  *
  * Hostile answers, for testing a client's hardening; the routes never run. Each is rendered by the
  * in-memory `fetch` the way Node's `fetch` would present it, and sent over the wire as is when
