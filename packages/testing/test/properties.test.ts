@@ -282,7 +282,7 @@ const allowedValue = (pool: ReadonlyArray<string>) =>
   )
 
 /** Statuses are a closed set (`ConnectionFilter.status` takes only those); other fields any allowed text. */
-const valueOf = (property: Property, pools: Readonly<Record<Property, ReadonlyArray<string>>>) =>
+const clauseValue = (property: Property, pools: Readonly<Record<Property, ReadonlyArray<string>>>) =>
   property === "status" ? fc.constantFrom(...pools.status) : allowedValue(pools[property])
 
 const clauseArbitrary = (pools: Readonly<Record<Property, ReadonlyArray<string>>>): fc.Arbitrary<GeneratedClause> =>
@@ -294,9 +294,9 @@ const clauseArbitrary = (pools: Readonly<Record<Property, ReadonlyArray<string>>
     .chain(([property, operator]) =>
       operator === "bt"
         ? fc
-            .tuple(valueOf(property, pools), valueOf(property, pools))
+            .tuple(clauseValue(property, pools), clauseValue(property, pools))
             .map((values): GeneratedClause => ({ property, operator, values }))
-        : valueOf(property, pools).map((value): GeneratedClause => ({ property, operator, values: [value] }))
+        : clauseValue(property, pools).map((value): GeneratedClause => ({ property, operator, values: [value] }))
     )
 
 /** The refusal tests hand any string to `status` on purpose: its run-time check must refuse it. */
