@@ -28,7 +28,10 @@ export interface Fake {
   /** The base URL to give the SDK (and to read state back through `http`). */
   readonly url: string
   readonly control: InMemoryBasiq.InMemoryBasiq.Service
+  /** The client to the fake (its connection pool, if any, closed with the fake's scope). */
   readonly http: HttpClient.HttpClient
+  /** Another client to the same fake, as a layer: its pool, if any, is closed with the layer. */
+  readonly layer: Layer.Layer<HttpClient.HttpClient>
 }
 
 export interface MatrixClient {
@@ -46,11 +49,15 @@ const fetchTransport: MatrixClient = {
   served: false,
   shipped: true,
   fake: (options = {}) =>
-    Effect.map(Layer.build(InMemoryBasiq.layer(options)), (context) => ({
-      url: BASE,
-      control: Context.get(context, InMemoryBasiq.InMemoryBasiq),
-      http: Context.get(context, HttpClient.HttpClient)
-    }))
+    Effect.map(Layer.build(InMemoryBasiq.layer(options)), (context) => {
+      const http = Context.get(context, HttpClient.HttpClient)
+      return {
+        url: BASE,
+        control: Context.get(context, InMemoryBasiq.InMemoryBasiq),
+        http,
+        layer: Layer.succeed(HttpClient.HttpClient, http)
+      }
+    })
 }
 
 const fetchHttpClient: MatrixClient = {
@@ -60,10 +67,9 @@ const fetchHttpClient: MatrixClient = {
   fake: (options = {}) =>
     Effect.gen(function* () {
       const { basiq, fetch } = yield* inMemoryFetch(options)
-      const http = yield* HttpClient.HttpClient.pipe(
-        Effect.provide(FetchHttpClient.layer.pipe(Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetch))))
-      )
-      return { url: BASE, control: basiq, http }
+      const layer = FetchHttpClient.layer.pipe(Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetch)))
+      const http = yield* Effect.provide(HttpClient.HttpClient, layer)
+      return { url: BASE, control: basiq, http, layer }
     })
 }
 
@@ -76,7 +82,7 @@ const undiciHttpClient: MatrixClient = {
       const served = yield* InMemoryBasiq.serve(options)
       // Built after the server, so closed before it.
       const http = yield* UndiciHttpClient.make()
-      return { url: served.url, control: served.control, http }
+      return { url: served.url, control: served.control, http, layer: UndiciHttpClient.layer }
     })
 }
 
