@@ -47,7 +47,7 @@ const makeLayer = (client: MatrixClient, timeout: Duration.Duration) =>
       timeout,
       retry: BasiqRetry.make({ baseDelay: "10 millis", maxDelay: "100 millis", maxRetries: 3 })
     },
-    client.served ? { stepDuration: SERVED_STEP } : {}
+    client.served ? { fake: { stepDuration: SERVED_STEP } } : {}
   )
 
 type Env = Layer.Layer.Success<ReturnType<typeof makeLayer>>

@@ -99,15 +99,19 @@ export class FakeUrl extends Context.Tag("test/FakeUrl")<FakeUrl, string>() {}
 export const sdkLayer = (
   client: MatrixClient,
   config: Omit<BasiqConfig.Options, "baseUrl">,
-  fakeOptions: InMemoryBasiq.LayerOptions = {}
+  options: {
+    readonly fake?: InMemoryBasiq.LayerOptions
+    /** What the SDK is given instead of the client itself (e.g. the client with a wrapper). */
+    readonly wrap?: (http: HttpClient.HttpClient) => HttpClient.HttpClient
+  } = {}
 ) =>
   Layer.unwrapScoped(
-    Effect.map(client.fake(fakeOptions), (fake) =>
+    Effect.map(client.fake(options.fake), (fake) =>
       BasiqConnections.layerWithoutHttpClient({ ...config, baseUrl: fake.url }).pipe(
         Layer.provideMerge(
           Layer.mergeAll(
             Layer.succeed(InMemoryBasiq.InMemoryBasiq, fake.control),
-            Layer.succeed(HttpClient.HttpClient, fake.http),
+            Layer.succeed(HttpClient.HttpClient, options.wrap === undefined ? fake.http : options.wrap(fake.http)),
             Layer.succeed(FakeUrl, fake.url)
           )
         )
@@ -134,7 +138,7 @@ const WALL_BOUND_MS = 20_000
  * TestClock time the call took. Fails (as a defect) when the call is not done after
  * {@link WALL_BOUND_MS} of real time.
  */
-export const drive = <A, E, R, R2>(
+export const drive = <A, E, R, R2 = never>(
   effect: Effect.Effect<A, E, R>,
   options: { readonly timeout: Duration.Duration; readonly held?: Effect.Effect<boolean, never, R2> }
 ) =>
