@@ -9,6 +9,7 @@
  *   decompression): `ResponseTooLarge`, one attempt, bounded memory;
  * - `__proto__` keys in a body never reach a decoded value's prototypes;
  * - `Retry-After` on a 503 is waited for;
+ * - an interrupted call aborts its request, which the fake then never applies;
  * - a refused connection is `NotSent`, and retried even for a non-idempotent operation.
  *
  * The SDK's sleeps run on the `TestClock`, driven with real I/O in between.
@@ -19,9 +20,9 @@ import { Connections } from "@basiq-effect/connections"
 import { BasiqAuth } from "@basiq-effect/core"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Duration, Effect, Exit, Option, Redacted } from "effect"
+import { Cause, Duration, Effect, Exit, Fiber, Option, Redacted, TestClock } from "effect"
 import { InMemoryBasiq } from "../src/index.js"
-import { clients, drive, FakeUrl, type MatrixClient, sdkLayer } from "./transports.js"
+import { clients, drive, eventually, FakeUrl, type MatrixClient, sdkLayer } from "./transports.js"
 
 const { Fault } = InMemoryBasiq
 
@@ -261,6 +262,40 @@ describe.each(clients)("hostile Basiq over $name", (client) => {
       expect(elapsed).toBeLessThan(8_000)
       expect((yield* since(fx.mark)).filter((e) => e.method === "POST" && e.path === path)).toHaveLength(2)
       expect((yield* connectionCount(fx.userId)) - before).toBe(1)
+    }).pipe(Effect.provide(layer(client)))
+  )
+
+  it.effect("interrupting a call aborts its request: the fake never applies it", () =>
+    Effect.gen(function* () {
+      const basiq = yield* InMemoryBasiq.InMemoryBasiq
+      const fx = yield* fixture
+      const before = yield* connectionCount(fx.userId)
+      const path = `/users/${fx.userId}/connections`
+      // The fake holds the POST: 5 s of the TestClock in memory, 200 ms of the live clock served.
+      yield* basiq.injectFault({ method: "POST", path, fault: Fault.delay(client.served ? "200 millis" : "5 seconds") })
+      const fiber = yield* Effect.fork(
+        Effect.flatMap(Connections.Connections, (c) =>
+          c.postConnection(fx.userId, {
+            loginId: Redacted.make("laurieBream"),
+            password: Redacted.make("business2024"),
+            institution: { id: "AU00000" }
+          })
+        )
+      )
+      const received = Effect.map(since(fx.mark), (entries) =>
+        entries.some((e) => e.method === "POST" && e.path === path)
+      )
+      expect(yield* eventually(received)).toBe(true)
+      expect(Exit.isInterrupted(yield* Fiber.interrupt(fiber))).toBe(true)
+      // Past the hold: the TestClock moved on (in memory), or a later request the served fake held
+      // twice as long has been answered. A request still held would have been applied by then.
+      if (client.served) {
+        yield* basiq.injectFault({ method: "GET", path: fx.pathOf(fx.b), fault: Fault.delay("400 millis") })
+        yield* Effect.flatMap(Connections.Connections, (c) => c.getConnection(fx.userId, fx.b))
+      } else {
+        yield* TestClock.adjust("10 seconds")
+      }
+      expect((yield* connectionCount(fx.userId)) - before).toBe(0)
     }).pipe(Effect.provide(layer(client)))
   )
 
