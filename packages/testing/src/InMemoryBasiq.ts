@@ -121,7 +121,8 @@ const headers = (fault: string, given: Readonly<Record<string, string>>): Readon
  *   aborted request stops waiting and is never applied.
  * - `resetBeforeApply`: the connection is refused; the routes never run. In memory, `fetch`
  *   rejects with `TypeError("fetch failed")` whose `cause.code` is `ECONNREFUSED`; served, the
- *   socket is destroyed unanswered.
+ *   socket is destroyed unanswered (the request did reach the server, so a client sees a reset
+ *   that may have been applied, not a refusal).
  * - `resetAfterApply`: the routes run and their changes stay, then the connection resets. In
  *   memory, `TypeError("fetch failed")` with `cause.code` `ECONNRESET`; served, the socket is
  *   destroyed unanswered.
