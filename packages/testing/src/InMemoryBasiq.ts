@@ -185,13 +185,15 @@ const headers = (fault: string, given: Readonly<Record<string, string>>): Readon
  *   aborted request stops waiting and is never applied.
  * - `resetBeforeApply`: the connection is refused; the routes never run. In memory, `fetch`
  *   rejects with `TypeError("fetch failed")` whose `cause.code` is `ECONNREFUSED`; served, the
- *   socket is destroyed unanswered.
+ *   socket is destroyed unanswered (the request did reach the server, so a client sees a reset
+ *   that may have been applied, not a refusal).
  * - `resetAfterApply`: the routes run and their changes stay, then the connection resets. In
  *   memory, `TypeError("fetch failed")` with `cause.code` `ECONNRESET`; served, the socket is
  *   destroyed unanswered.
  * - `truncate`: the routes run; status and headers arrive, then the body breaks half-way
  *   (in memory, reading it fails with `TypeError("terminated")`, `code` `UND_ERR_SOCKET`;
- *   served, the full `content-length` is announced and the socket is destroyed after half).
+ *   served, the full `content-length` is announced and the socket is destroyed after half). An
+ *   answer without a body (a 204, or to a HEAD) has nothing to cut off and arrives whole.
  *
  * Hostile answers, for testing a client's hardening; the routes never run. Each is rendered by the
  * in-memory `fetch` the way Node's `fetch` would present it, and sent over the wire as is when

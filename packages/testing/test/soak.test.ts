@@ -1,31 +1,36 @@
 /**
- * Load and soak through the promise facade, with 10% transient faults (503, 502 with HTML, a
- * connection refused) injected on idempotent GETs:
+ * Load and soak through the promise facade, once per client of the transport matrix
+ * (`test/transports.ts`: `FetchTransport` and platform's `FetchHttpClient` in memory,
+ * `UndiciHttpClient` served), with 10% transient faults (503, 502 with HTML, a connection refused)
+ * injected on idempotent GETs:
  *
  * - no call fails;
  * - one token exchange per token lifetime, and exactly one more after `expireTokens()` midway;
  * - every request is accounted for (calls + retries of faulted calls + re-authentication retries
  *   + token exchanges);
  * - after `dispose()`, no fiber of the client's runtime is alive, no timer is left behind, and
- *   (over `InMemoryBasiq.serve` with the default undici transport) no socket stays open.
+ *   (served) no socket stays open.
  *
- * CI runs `SOAK_CALLS` (default 5,000) calls in memory and a tenth of that over HTTP; `pnpm
- * test:soak` runs 100,000. Heap growth after warm-up, with the fake's journal off, is printed as a
- * figure, not asserted.
+ * CI runs `SOAK_CALLS` (default 5,000) calls over `FetchTransport` in memory, 2,000 over the
+ * brought `FetchHttpClient` and a tenth of `SOAK_CALLS` (at least 200) over HTTP; `pnpm test:soak`
+ * runs 100,000 (10,000 served) on every client. Heap growth after warm-up, with the fake's journal
+ * off, is printed as a figure for the in-memory runs, not asserted.
  */
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import { type ConnectionsClient, createConnectionsClient } from "@basiq-effect/connections"
-import { UndiciHttpClient } from "@basiq-effect/core/node"
 import { HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Exit, Layer, Scope, Supervisor } from "effect"
+import { Effect, Exit, Layer, Scope, Supervisor } from "effect"
 import { InMemoryBasiq } from "../src/index.js"
+import { clients, type MatrixClient } from "./transports.js"
 
 const { Fault } = InMemoryBasiq
 
 const CALLS = Number(process.env.SOAK_CALLS ?? 5_000)
 const SERVED_CALLS = Number(process.env.SOAK_SERVED_CALLS ?? Math.max(200, Math.round(CALLS / 10)))
+/** The brought client is checked for the same bookkeeping; CI keeps its run short. */
+const BROUGHT_CALLS = Number(process.env.SOAK_BROUGHT_CALLS ?? (process.env.SOAK_CALLS === undefined ? 2_000 : CALLS))
 const WORKERS = 32
 const FAULT_RATE = 0.1
 /** Generous per-test budgets (a loaded 2-core machine does about 400 in-memory or 120 served calls/s). */
@@ -206,102 +211,74 @@ const expectAccounted = (result: RunResult, traffic: Traffic) => {
 
 const retry = { baseDelay: "1 millis", maxDelay: "5 millis", maxRetries: 3 } as const
 
-describe("soak", () => {
+const callsOver = (client: MatrixClient) => (client.served ? SERVED_CALLS : client.shipped ? CALLS : BROUGHT_CALLS)
+
+describe.each(clients)("soak over $name", (client) => {
+  const calls = callsOver(client)
   it(
-    `${CALLS} facade calls in memory with 10% transient faults`,
+    `${calls} facade calls ${client.served ? "over HTTP" : "in memory"} with 10% transient faults`,
     async () => {
       const scope = Effect.runSync(Scope.make())
-      const fake = await Effect.runPromise(Layer.buildWithScope(InMemoryBasiq.layer({ journal: false }), scope))
-      const control = Context.get(fake, InMemoryBasiq.InMemoryBasiq)
+      const fake = await Effect.runPromise(Scope.extend(client.fake({ journal: false }), scope))
       const traffic = newTraffic()
       const supervisor = Effect.runSync(Supervisor.track)
+      const socketsBefore = activeResources("TCPSocketWrap")
       const timersBefore = activeResources("Timeout")
-      const client = createConnectionsClient({
+      const sdk = createConnectionsClient({
         apiKey: "soak-key",
+        baseUrl: fake.url,
         retry,
+        // The client's own transport: its pool (served) is the client's to close on dispose().
         httpClient: Layer.merge(
-          Layer.succeed(HttpClient.HttpClient, counted(traffic)(Context.get(fake, HttpClient.HttpClient))),
+          Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, counted(traffic))).pipe(
+            Layer.provide(fake.layer)
+          ),
           Supervisor.addSupervisor(supervisor)
         )
       })
-      const workers = await seedWorkers(control)
+      const workers = await seedWorkers(fake.control)
 
       let sawFibers = 0
-      const sampler = setInterval(() => {
-        sawFibers = Math.max(sawFibers, Effect.runSync(supervisor.value).length)
-      }, 1)
-      const started = performance.now()
-      const result = await runLoad(client, control, workers, CALLS, {
-        warmUp: Math.min(1_000, Math.floor(CALLS / 5)),
-        measureHeap: true
-      })
-      const seconds = (performance.now() - started) / 1000
-      clearInterval(sampler)
-
-      expectAccounted(result, traffic)
-
-      await client.dispose()
-      await expect(client.getJob("job-after-dispose")).rejects.toThrow(/disposed/)
-      // The supervisor saw the runtime's fibers while calls ran, and none is left after dispose.
-      expect(sawFibers).toBeGreaterThan(0)
-      expect(Effect.runSync(supervisor.value)).toEqual([])
-      expect(await eventually(() => activeResources("Timeout") <= timersBefore)).toBe(true)
-      await Effect.runPromise(Scope.close(scope, Exit.void))
-
-      console.log(
-        `soak (in memory): ${result.calls} calls, ${result.faults} faults injected, ` +
-          `${traffic.tokenExchanges} token exchanges, ${statusCount(traffic, 403)} re-authentications, ` +
-          `${traffic.requests} requests in ${seconds.toFixed(1)} s (${Math.round(result.calls / seconds)} calls/s); ` +
-          `heap growth after warm-up (journal off): ${((result.heapGrowthBytes ?? 0) / 1024 / 1024).toFixed(2)} MiB`
-      )
-    },
-    budget(CALLS, 5)
-  )
-
-  it(
-    `${SERVED_CALLS} facade calls over HTTP (default undici transport) with 10% transient faults`,
-    async () => {
-      const scope = Effect.runSync(Scope.make())
-      const served = await Effect.runPromise(Scope.extend(InMemoryBasiq.serve({ journal: false }), scope))
-      const traffic = newTraffic()
-      const socketsBefore = activeResources("TCPSocketWrap")
-      const timersBefore = activeResources("Timeout")
-      const client = createConnectionsClient({
-        apiKey: "soak-key",
-        baseUrl: served.url,
-        retry,
-        httpClient: Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, counted(traffic))).pipe(
-          Layer.provide(UndiciHttpClient.layer)
-        )
-      })
-      const workers = await seedWorkers(served.control)
-
       let maxSockets = 0
       const sampler = setInterval(() => {
+        sawFibers = Math.max(sawFibers, Effect.runSync(supervisor.value).length)
         maxSockets = Math.max(maxSockets, activeResources("TCPSocketWrap"))
       }, 1)
       const started = performance.now()
-      const result = await runLoad(client, served.control, workers, SERVED_CALLS, { warmUp: 0, measureHeap: false })
+      const result = await runLoad(sdk, fake.control, workers, calls, {
+        warmUp: client.served ? 0 : Math.min(1_000, Math.floor(calls / 5)),
+        measureHeap: !client.served
+      })
       const seconds = (performance.now() - started) / 1000
       clearInterval(sampler)
 
       expectAccounted(result, traffic)
-      // Keep-alive sockets were open while the calls ran...
-      expect(maxSockets).toBeGreaterThan(socketsBefore)
+      // Keep-alive sockets were open while the calls ran (none in memory)...
+      if (client.served) expect(maxSockets).toBeGreaterThan(socketsBefore)
 
-      await client.dispose()
+      await sdk.dispose()
+      await expect(sdk.getJob("job-after-dispose")).rejects.toThrow(/disposed/)
+      // The supervisor saw the runtime's fibers while calls ran, and none is left after dispose.
+      expect(sawFibers).toBeGreaterThan(0)
+      expect(Effect.runSync(supervisor.value)).toEqual([])
       // ...and dispose() closed every one of them (both ends are in this process), and its timers.
       expect(await eventually(() => activeResources("TCPSocketWrap") <= socketsBefore)).toBe(true)
       expect(await eventually(() => activeResources("Timeout") <= timersBefore)).toBe(true)
       await Effect.runPromise(Scope.close(scope, Exit.void))
 
+      const heap =
+        result.heapGrowthBytes === undefined
+          ? ""
+          : `; heap growth after warm-up (journal off): ${(result.heapGrowthBytes / 1024 / 1024).toFixed(2)} MiB`
       console.log(
-        `soak (served, undici): ${result.calls} calls, ${result.faults} faults injected, ` +
-          `${traffic.tokenExchanges} token exchanges, ${statusCount(traffic, 403)} re-authentications, ` +
-          `${traffic.requests} requests in ${seconds.toFixed(1)} s (${Math.round(result.calls / seconds)} calls/s), ` +
-          `at most ${maxSockets - socketsBefore} sockets open`
+        `soak (${client.name}${client.served ? ", served" : ", in memory"}): ${result.calls} calls, ` +
+          `${result.faults} faults injected, ${traffic.tokenExchanges} token exchanges, ` +
+          `${statusCount(traffic, 403)} re-authentications, ${traffic.requests} requests in ${seconds.toFixed(1)} s ` +
+          `(${Math.round(result.calls / seconds)} calls/s)` +
+          (client.served ? `, at most ${maxSockets - socketsBefore} sockets open` : "") +
+          heap
       )
     },
-    budget(SERVED_CALLS, 20)
+    budget(calls, client.served ? 20 : 5)
   )
 })

@@ -312,6 +312,13 @@ const write = (req: IncomingMessage, res: ServerResponse, outcome: Outcome) => {
     case "Truncate": {
       const { status, headers, body } = outcome.answer
       res.writeHead(status, nodeHeaders(status, headers, body.length))
+      // As in memory: an answer without a body has nothing to cut off, and arrives whole.
+      if (nullBodyStatus(status) || req.method === "HEAD") {
+        res.end()
+        return
+      }
+      // The status and headers go out even when the half to send is empty.
+      res.flushHeaders()
       res.write(body.subarray(0, Math.floor(body.length / 2)), () => req.socket.destroy())
       return
     }
