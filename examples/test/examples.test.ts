@@ -6,6 +6,7 @@ import * as Errors from "../src/errors.js"
 import * as Facade from "../src/facade.js"
 import * as Retries from "../src/retries.js"
 import { inMemory } from "../src/runMain.js"
+import * as UsersExample from "../src/users.js"
 
 /** Runs an example program on virtual time: fork it, move the clock, join. */
 const onVirtualTime = <A, E, R>(program: Effect.Effect<A, E, R>) =>
@@ -16,6 +17,18 @@ const onVirtualTime = <A, E, R>(program: Effect.Effect<A, E, R>) =>
   })
 
 describe("examples", () => {
+  it.effect("users: user, consent link, redirect, job, consents, purge, delete", () =>
+    Effect.gen(function* () {
+      const fiber = yield* Effect.fork(UsersExample.program)
+      yield* TestClock.adjust("5 minutes")
+      const result = yield* Fiber.join(fiber)
+      expect(result.accountsBefore).toBeGreaterThan(0)
+      expect(result.accountsAfter).toBe(0)
+      expect(result.consents).toEqual(["active"])
+      expect(result.state).toBe("signup-42")
+    }).pipe(Effect.provide(UsersExample.layer()))
+  )
+
   it.effect("retries: two 503s are retried away; a long Retry-After fails at once", () =>
     Effect.gen(function* () {
       const result = yield* onVirtualTime(Retries.program)
