@@ -21,54 +21,73 @@ import * as FiberId from "effect/FiberId"
 
 interface Entry {
   readonly at: number
-  /** Settled: the attempt ended, was interrupted, or the deadline fired. */
-  done: boolean
-  readonly fire: () => void
+  /** Called when the deadline passes; dropped once the entry leaves the timeline. */
+  fire: (() => void) | undefined
+  prev: Entry | undefined
+  next: Entry | undefined
+  linked: boolean
 }
 
 interface Timeline {
-  readonly register: (entry: Entry) => void
+  readonly add: (entry: Entry) => void
+  readonly remove: (entry: Entry) => void
 }
 
-/** Runs the due deadlines of a clock, in order, sleeping on that clock in between. */
+/**
+ * The pending deadlines of a clock, oldest first, as a linked list (an attempt that ends leaves it
+ * at once, so nothing accumulates), and the fiber that fires them on that clock.
+ */
 const makeTimeline = (clock: Clock.Clock): Timeline => {
-  let queue: Array<Entry> = []
-  let head = 0
+  let head: Entry | undefined
+  let tail: Entry | undefined
   let wake: Deferred.Deferred<void> | undefined
+  const remove = (entry: Entry) => {
+    if (!entry.linked) return
+    entry.linked = false
+    if (entry.prev === undefined) head = entry.next
+    else entry.prev.next = entry.next
+    if (entry.next === undefined) tail = entry.prev
+    else entry.next.prev = entry.prev
+    entry.prev = undefined
+    entry.next = undefined
+  }
   const loop: Effect.Effect<void> = Effect.suspend(() => {
-    while (head < queue.length && queue[head]!.done) head++
-    if (head >= queue.length) {
-      queue = []
-      head = 0
+    if (head === undefined) {
       const signal = Deferred.unsafeMake<void>(FiberId.none)
       wake = signal
       return Effect.zipRight(Deferred.await(signal), loop)
     }
-    if (head > 1024 && head * 2 > queue.length) {
-      queue = queue.slice(head)
-      head = 0
-    }
-    const entry = queue[head]!
+    const entry = head
     const now = clock.unsafeCurrentTimeMillis()
     if (entry.at <= now) {
-      head++
-      entry.done = true
-      entry.fire()
+      remove(entry)
+      const fire = entry.fire
+      entry.fire = undefined
+      fire?.()
       return loop
     }
+    // Woken early when the head ends first: it then sleeps until the next deadline.
     return Effect.zipRight(clock.sleep(Duration.millis(entry.at - now)), loop)
   })
   Effect.runFork(loop)
   return {
-    register: (entry) => {
-      // Later registrations expire later (same timeout, a clock that does not go back); an entry
-      // out of order only fires late by the difference, never early.
-      queue.push(entry)
+    add: (entry) => {
+      // Later additions expire later (same timeout, a clock that does not go back); an entry out
+      // of order only fires late by the difference, never early.
+      entry.linked = true
+      entry.prev = tail
+      if (tail === undefined) head = entry
+      else tail.next = entry
+      tail = entry
       if (wake !== undefined) {
         const signal = wake
         wake = undefined
         Deferred.unsafeDone(signal, Exit.void)
       }
+    },
+    remove: (entry) => {
+      remove(entry)
+      entry.fire = undefined
     }
   }
 }
@@ -101,24 +120,32 @@ export const withDeadline = <A, E, E2>(
     Effect.flatMap(Effect.fork(restore(self)), (child) =>
       Effect.withFiberRuntime<A, E | E2>((fiber) => {
         const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+        const timeline = timelineOf(clock)
         return Effect.async<A, E | E2>((resume) => {
-          const onExit = (exit: Exit.Exit<A, E>) => {
-            if (entry.done) return
-            entry.done = true
-            resume(exit)
-          }
+          let settled = false
           const entry: Entry = {
             at: clock.unsafeCurrentTimeMillis() + millis,
-            done: false,
             fire: () => {
+              if (settled) return
+              settled = true
               child.removeObserver(onExit)
               resume(Effect.zipRight(Fiber.interrupt(child), Effect.fail(onTimeout())))
-            }
+            },
+            prev: undefined,
+            next: undefined,
+            linked: false
+          }
+          const onExit = (exit: Exit.Exit<A, E>) => {
+            if (settled) return
+            settled = true
+            timeline.remove(entry)
+            resume(exit)
           }
           child.addObserver(onExit)
-          if (!entry.done) timelineOf(clock).register(entry)
+          if (!settled) timeline.add(entry)
           return Effect.suspend(() => {
-            entry.done = true
+            settled = true
+            timeline.remove(entry)
             child.removeObserver(onExit)
             return Fiber.interrupt(child)
           })
