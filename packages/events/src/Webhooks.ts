@@ -270,7 +270,10 @@ const isHeaders = (headers: HeadersInput): headers is Headers =>
   Predicate.hasProperty(headers, "get") && typeof headers.get === "function"
 
 const header = (headers: HeadersInput, name: string): string | undefined => {
-  if (isHeaders(headers)) return headers.get(name) ?? undefined
+  if (isHeaders(headers)) {
+    const value = headers.get(name)
+    return value === null || value.length === 0 ? undefined : value
+  }
   const values: Array<string> = []
   for (const key of Object.keys(headers)) {
     if (key.toLowerCase() !== name) continue
@@ -280,11 +283,9 @@ const header = (headers: HeadersInput, name: string): string | undefined => {
       for (const item of value as ReadonlyArray<unknown>) if (typeof item === "string") values.push(item)
     }
   }
-  const joined = values.join(" ").trim()
+  const joined = values.join(" ")
   return joined.length === 0 ? undefined : joined
 }
-
-const firstValue = (value: string): string => value.split(/[\s,]+/)[0] ?? ""
 
 const timestampPattern = /^[0-9]{1,15}$/
 
@@ -326,7 +327,7 @@ export const verify = (options: VerifyOptions): Effect.Effect<Notification, Webh
     if (signatureHeader === undefined) return yield* fail("MissingHeader", "webhook-signature")
     const keys = keysOf(options.secret)
     if (Either.isLeft(keys)) return yield* Effect.fail(keys.left)
-    const timestamp = firstValue(timestampHeader)
+    const timestamp = timestampHeader.trim()
     if (!timestampPattern.test(timestamp)) return yield* fail("BadTimestamp")
     const now = yield* Clock.currentTimeMillis
     const tolerance = Duration.toMillis(options.tolerance ?? defaultTolerance)
@@ -339,7 +340,7 @@ export const verify = (options: VerifyOptions): Effect.Effect<Notification, Webh
       const bytes = decodeBase64(entry.slice(3))
       if (bytes !== undefined) signatures.push(bytes)
     }
-    const content = signedContent(firstValue(id), timestamp, options.payload)
+    const content = signedContent(id, timestamp, options.payload)
     let matched = false
     for (const key of keys.right) {
       const expected = yield* hmac(key, content)
