@@ -10,6 +10,7 @@ const alias = {
   "@basiq-effect/core": src("./packages/core/src/index.ts"),
   "@basiq-effect/connections": src("./packages/connections/src/index.ts"),
   "@basiq-effect/users": src("./packages/users/src/index.ts"),
+  "@basiq-effect/events": src("./packages/events/src/index.ts"),
   "@basiq-effect/testing": src("./packages/testing/src/index.ts"),
   "#transport": src("./packages/connections/src/internal/transport.node.ts")
 }
@@ -29,6 +30,7 @@ export default defineConfig({
       project("core", "packages/core"),
       project("connections", "packages/connections"),
       project("users", "packages/users"),
+      project("events", "packages/events"),
       project("testing", "packages/testing"),
       project("examples", "examples")
     ]
