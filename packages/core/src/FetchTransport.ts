@@ -28,6 +28,7 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import { DeadlineExceeded } from "./internal/deadline.js"
 import { ResponseTooLarge } from "./internal/failures.js"
 import { BufferedResponse, concat } from "./internal/response.js"
 import * as Transport from "./internal/transport.js"
@@ -95,7 +96,7 @@ const nullBodyStatuses = new Set([0, 101, 204, 205, 304])
  * @category constructors
  */
 export const make = (fetch: Fetch = globalFetch): HttpClient.HttpClient =>
-  Transport.make((request, url, limit) => {
+  Transport.make((request, url, limit, arm) => {
     const body = requestBody(request)
     if (body === undefined) {
       return Effect.fail(
@@ -130,6 +131,7 @@ export const make = (fetch: Fetch = globalFetch): HttpClient.HttpClient =>
         signal: controller.signal,
         redirect: "manual"
       }
+      let disarm: (() => void) | undefined
       let called: Promise<Response>
       try {
         called = fetch(url, init)
@@ -144,6 +146,7 @@ export const make = (fetch: Fetch = globalFetch): HttpClient.HttpClient =>
           const answer = (bytes: Uint8Array | null, bodyError?: unknown) => {
             if (settled) return
             settled = true
+            disarm?.()
             resume(Effect.succeed(new BufferedResponse(request, response.status, response.headers, bytes, bodyError)))
           }
           if (response.body === null || nullBodyStatuses.has(response.status)) {
@@ -162,10 +165,20 @@ export const make = (fetch: Fetch = globalFetch): HttpClient.HttpClient =>
         (cause: unknown) => {
           if (settled) return
           settled = true
+          disarm?.()
           resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
         }
       )
+      disarm = arm(() => {
+        if (settled) return
+        settled = true
+        controller.abort()
+        resume(
+          Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: new DeadlineExceeded() }))
+        )
+      })
       return Effect.sync(() => {
+        disarm?.()
         if (settled) return
         settled = true
         controller.abort()

@@ -27,6 +27,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { Agent, type Dispatcher, errors } from "undici"
+import { DeadlineExceeded } from "./internal/deadline.js"
 import { ResponseTooLarge } from "./internal/failures.js"
 import { BufferedResponse, concat } from "./internal/response.js"
 import * as Transport from "./internal/transport.js"
@@ -197,18 +198,42 @@ const dispatch = (
  * @category constructors
  */
 export const fromDispatcher = (dispatcher: Dispatcher): HttpClient.HttpClient =>
-  Transport.make((request, url, limit) =>
+  Transport.make((request, url, limit, arm) =>
     Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
+      let settled = false
+      let disarm: (() => void) | undefined
+      const settle = (
+        effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
+      ) => {
+        if (settled) return
+        settled = true
+        disarm?.()
+        resume(effect)
+      }
       const abort = dispatch(
         dispatcher,
         request,
         url,
         limit,
         (status, headers, body, bodyError) =>
-          resume(Effect.succeed(new BufferedResponse(request, status, headers, body, bodyError))),
-        (error) => resume(Effect.fail(error))
+          settle(Effect.succeed(new BufferedResponse(request, status, headers, body, bodyError))),
+        (error) => settle(Effect.fail(error))
       )
-      return Effect.sync(abort)
+      if (!settled) {
+        disarm = arm(() => {
+          abort()
+          settle(
+            Effect.fail(
+              new HttpClientError.RequestError({ request, reason: "Transport", cause: new DeadlineExceeded() })
+            )
+          )
+        })
+      }
+      return Effect.sync(() => {
+        settled = true
+        disarm?.()
+        abort()
+      })
     })
   )
 

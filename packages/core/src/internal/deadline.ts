@@ -18,6 +18,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
+import { globalValue } from "effect/GlobalValue"
 
 interface Entry {
   readonly at: number
@@ -153,4 +155,64 @@ export const withDeadline = <A, E, E2>(
       })
     )
   )
+}
+
+/**
+ * The deadline of the current attempt, for a transport that takes part in it: the SDK's two
+ * transports arm it when they start a request (`arm`), so the timeline aborts the request itself
+ * and the attempt needs no fiber of its own. `honored` tells the pipeline the client took part.
+ *
+ * @internal
+ */
+export interface AttemptDeadline {
+  readonly millis: number
+  honored: boolean
+}
+
+/** @internal */
+export const currentAttemptDeadline: FiberRef.FiberRef<AttemptDeadline | undefined> = globalValue(
+  Symbol.for("@basiq-effect/core/currentAttemptDeadline"),
+  () => FiberRef.unsafeMake<AttemptDeadline | undefined>(undefined)
+)
+
+/**
+ * The deadline of the attempt passed (raised by a transport that took part in it).
+ *
+ * @internal
+ */
+export class DeadlineExceeded extends Error {
+  constructor() {
+    super("the per-attempt deadline passed")
+    this.name = "DeadlineExceeded"
+  }
+}
+
+/**
+ * For a transport: when the calling fiber's attempt has a deadline, registers it on the fiber's
+ * clock with `onFire` (abort the request, fail with `DeadlineExceeded`) and returns the function
+ * that removes it once the request settled; `undefined` when there is no deadline.
+ *
+ * @internal
+ */
+export const arm = (
+  fiber: {
+    readonly getFiberRef: <A>(ref: FiberRef.FiberRef<A>) => A
+    readonly currentDefaultServices: Context.Context<never>
+  },
+  onFire: () => void
+): (() => void) | undefined => {
+  const deadline = fiber.getFiberRef(currentAttemptDeadline)
+  if (deadline === undefined) return undefined
+  deadline.honored = true
+  const clock = Context.get(fiber.currentDefaultServices as Context.Context<Clock.Clock>, Clock.Clock)
+  const timeline = timelineOf(clock)
+  const entry: Entry = {
+    at: clock.unsafeCurrentTimeMillis() + deadline.millis,
+    fire: onFire,
+    prev: undefined,
+    next: undefined,
+    linked: false
+  }
+  timeline.add(entry)
+  return () => timeline.remove(entry)
 }

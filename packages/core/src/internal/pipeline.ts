@@ -16,7 +16,7 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -148,8 +148,19 @@ export const withDeadline: <A, E>(
   onTimeout: () => BasiqError.BasiqTransportError
 ) => Effect.Effect<A, E | BasiqError.BasiqTransportError> = Deadline.withDeadline
 
+/** Whether a `DeadlineExceeded` from a transport is found along an error's `cause` chain. */
+const isDeadline = (u: unknown): boolean => {
+  let current: unknown = u
+  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
+    if (current instanceof Deadline.DeadlineExceeded) return true
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return false
+}
+
 /**
- * Sends one attempt and maps a transport failure.
+ * Sends one attempt and maps a transport failure (a transport that ended the attempt at its
+ * deadline reports a timeout).
  *
  * @internal
  */
@@ -157,9 +168,12 @@ export const send = (
   http: HttpClient.HttpClient,
   request: HttpClientRequest.HttpClientRequest,
   ctx: Failures.RequestContext,
-  attempts: number
+  attempts: number,
+  timeout: Duration.Duration
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, BasiqError.BasiqTransportError> =>
-  Effect.mapError(http.execute(request), (e) => Failures.transportError(ctx, attempts, e))
+  Effect.mapError(http.execute(request), (e) =>
+    isDeadline(e.cause) ? Failures.timeoutError(ctx, attempts, timeout) : Failures.transportError(ctx, attempts, e)
+  )
 
 // ---------------------------------------------------------------------------------------------
 // 4. read
@@ -245,7 +259,7 @@ export const attempt = <A>(
   limits: Limits,
   onStatus?: (status: number) => void
 ): Effect.Effect<A, Failures.Failure> => {
-  const once = Effect.flatMap(send(http, request, ctx, attempts), (response) => {
+  const once = Effect.flatMap(send(http, request, ctx, attempts, limits.timeout), (response) => {
     onStatus?.(response.status)
     // A success without content needs no body.
     if (decoder._tag === "NoContent" && response.status >= 200 && response.status < 300) {
@@ -255,12 +269,30 @@ export const attempt = <A>(
       Effect.clockWith((clock) => decide(ctx, attempts, response, body, decoder, clock.unsafeCurrentTimeMillis()))
     )
   })
-  const bounded =
-    limits.maxResponseBytes === Response.defaultMaxResponseBytes
-      ? once
-      : Effect.locally(once, Response.currentMaxResponseBytes, limits.maxResponseBytes)
-  return withDeadline(bounded, limits.timeout, () => Failures.timeoutError(ctx, attempts, limits.timeout))
+  const millis = Duration.toMillis(limits.timeout)
+  const deadline: Deadline.AttemptDeadline = { millis, honored: false }
+  let bounded = Effect.locally(once, Deadline.currentAttemptDeadline, deadline)
+  if (limits.maxResponseBytes !== Response.defaultMaxResponseBytes) {
+    bounded = Effect.locally(bounded, Response.currentMaxResponseBytes, limits.maxResponseBytes)
+  }
+  // A client that took part in the deadline before (the SDK's transports, wrapped or not) ends the
+  // attempt itself at the deadline; any other one gets its attempt forked, so that the deadline can
+  // interrupt it.
+  if (honoring.has(http)) return bounded
+  return withDeadline(
+    Effect.ensuring(
+      bounded,
+      Effect.sync(() => {
+        if (deadline.honored) honoring.add(http)
+      })
+    ),
+    limits.timeout,
+    () => Failures.timeoutError(ctx, attempts, limits.timeout)
+  )
 }
+
+/** Clients seen taking part in the attempt deadline. */
+const honoring = new WeakSet<HttpClient.HttpClient>()
 
 // ---------------------------------------------------------------------------------------------
 // 6. retry

@@ -10,18 +10,22 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Effect from "effect/Effect"
+import * as Deadline from "./deadline.js"
 import { currentMaxResponseBytes } from "./response.js"
 
 /** @internal */
 export type Send = (
   request: HttpClientRequest.HttpClientRequest,
   url: URL,
-  maxResponseBytes: number
+  maxResponseBytes: number,
+  /** Takes part in the attempt's deadline: `onFire` aborts the request; returns the disarm function. */
+  arm: (onFire: () => void) => (() => void) | undefined
 ) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
 
 /**
  * An `HttpClient` over `send`: the URL is built by the platform (`UrlParams.makeUrl`), only
- * `http:` and `https:` are sent, and the size limit is read from the calling fiber.
+ * `http:` and `https:` are sent, the size limit is read from the calling fiber, and the request
+ * takes part in the attempt's deadline (see `deadline.ts`).
  *
  * @internal
  */
@@ -39,7 +43,9 @@ export const make = (send: Send): HttpClient.HttpClient => {
           new HttpClientError.RequestError({ request, reason: "InvalidUrl", description: "not an http(s) URL" })
         )
       }
-      return send(request, url.right, fiber.getFiberRef(currentMaxResponseBytes))
+      return send(request, url.right, fiber.getFiberRef(currentMaxResponseBytes), (onFire) =>
+        Deadline.arm(fiber, onFire)
+      )
     })
   return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
     (request) => Effect.flatMap(request, execute),
