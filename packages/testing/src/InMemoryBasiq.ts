@@ -87,6 +87,20 @@ export const UnknownConsentError = Errors.UnknownConsentError
 export type UnknownConsentError = Errors.UnknownConsentError
 
 /**
+ * `invalidateConnection` was given a connection the user does not have.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export const UnknownConnectionError = Errors.UnknownConnectionError
+
+/**
+ * @since 0.3.0
+ * @category errors
+ */
+export type UnknownConnectionError = Errors.UnknownConnectionError
+
+/**
  * A connection's status: `pending` while its first job runs, `active` after a job succeeds,
  * `invalid` after a job fails.
  *
@@ -357,12 +371,15 @@ const defaultOrigin = "https://au-api.basiq.io"
  * @category layers
  */
 export const layer = (options: LayerOptions = {}): Layer.Layer<HttpClient.HttpClient | InMemoryBasiq> =>
-  Layer.unwrapEffect(
-    Effect.map(Engine.make(options, defaultOrigin), (engine) =>
-      Layer.merge(
-        Layer.succeed(InMemoryBasiq, engine.control),
-        Layer.succeed(HttpClient.HttpClient, FetchTransport.make(Transport.makeFetch(engine)))
-      )
+  Layer.unwrapScoped(
+    Effect.map(
+      // Not `acquireRelease`: the engine captures its runtime, which must stay interruptible.
+      Effect.tap(Engine.make(options, defaultOrigin), (engine) => Effect.addFinalizer(() => engine.close)),
+      (engine) =>
+        Layer.merge(
+          Layer.succeed(InMemoryBasiq, engine.control),
+          Layer.succeed(HttpClient.HttpClient, FetchTransport.make(Transport.makeFetch(engine)))
+        )
     )
   )
 
@@ -399,6 +416,7 @@ export const serve = (options: ServeOptions = {}): Effect.Effect<Served, never, 
     const url = `http://127.0.0.1:${port}`
     const redirectUrl = options.consentRedirectUrl ?? `${url}/consent/done`
     const engine = yield* Effect.withClock(Engine.make(options, url, { redirectUrl }), Clock.make())
+    yield* Effect.addFinalizer(() => engine.close)
     Transport.attach(server, engine, url)
     return { url, port, consentUrl: `${url}/consent/home`, control: engine.control }
   })

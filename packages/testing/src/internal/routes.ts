@@ -11,6 +11,7 @@ import { Clock, Effect, Ref } from "effect"
 import * as ConsentPage from "./consentPage.js"
 import type { ApiError } from "./errors.js"
 import * as Errors from "./errors.js"
+import * as Events from "./events.js"
 import * as Filter from "./filter.js"
 import type { ConnectionRecord, JobRecord, State } from "./model.js"
 import * as Model from "./model.js"
@@ -308,7 +309,8 @@ export const make = (ctx: Context): HttpApp.Default => {
       lastName: str(body.lastName),
       business
     })
-    yield* Ref.update(state, (s) => ({ ...s, users: Model.put(s.users, record.id, record) }))
+    const t = yield* now
+    yield* Ref.update(state, (s) => Ops.addUser(s, record, t))
     return json(201, Model.userWire(origin, record))
   })
 
@@ -340,13 +342,15 @@ export const make = (ctx: Context): HttpApp.Default => {
       lastName: field("lastName")
     }
     if (next.email === "" && next.mobile === "") return yield* emailOrMobile
-    yield* Ref.update(state, (s) => ({ ...s, users: s.users.has(u.id) ? Model.put(s.users, u.id, next) : s.users }))
+    const t = yield* now
+    yield* Ref.update(state, (s) => Ops.updateUser(s, next, t))
     return json(200, Model.userWire(origin, next))
   })
 
   const deleteUser = Effect.gen(function* () {
     const u = yield* user
-    yield* Ref.update(state, (s) => Ops.deleteUser(s, u.id))
+    const t = yield* now
+    yield* Ref.update(state, (s) => Ops.deleteUser(s, u.id, t, stepMs))
     return HttpServerResponse.empty({ status: 204 })
   })
 
@@ -411,7 +415,8 @@ export const make = (ctx: Context): HttpApp.Default => {
 
   const deleteConnection = Effect.gen(function* () {
     const c = yield* connection
-    yield* Ref.update(state, (s) => ({ ...s, connections: Model.put(s.connections, c.id, undefined) }))
+    const t = yield* now
+    yield* Ref.update(state, (s) => Ops.deleteConnection(s, c.id, t, stepMs))
     return HttpServerResponse.empty({ status: 204 })
   })
 
@@ -460,7 +465,8 @@ export const make = (ctx: Context): HttpApp.Default => {
         detail: "Requested consent does not exist."
       })
     }
-    yield* Ref.update(state, (s) => Ops.deleteConsent(s, found))
+    const t = yield* now
+    yield* Ref.update(state, (s) => Ops.deleteConsent(s, found, t, stepMs))
     return HttpServerResponse.empty({ status: 204 })
   })
 
@@ -552,29 +558,93 @@ export const make = (ctx: Context): HttpApp.Default => {
     return json(200, { type: "list", size: data.length, data, links: { self: `${origin}/users/${u.id}/jobs` } })
   })
 
+  const getEvents = Effect.gen(function* () {
+    const raw = (yield* query("filter")).trim()
+    const groups = raw === "" ? [] : Events.parseFilter(raw)
+    if (groups === undefined) {
+      return yield* Errors.fail(400, {
+        code: "parameter-not-valid",
+        title: "Parameter not valid.",
+        detail: "The provided filter parameter is in invalid format or unsupported",
+        source: { parameter: "filter" }
+      })
+    }
+    const t = yield* now
+    const data = Events.live(yield* Ref.get(state), t)
+      .filter((e) => Events.matches(groups, e))
+      .map((e) => Events.eventWire(origin, e))
+    const self = `${origin}/events${raw === "" ? "" : `?filter=${encodeURIComponent(raw)}`}`
+    return json(200, { type: "list", data, links: { self } })
+  })
+
+  const getEvent = Effect.gen(function* () {
+    const id = yield* param("eventId")
+    const t = yield* now
+    const found = Events.live(yield* Ref.get(state), t).find((e) => e.id === id)
+    if (found === undefined) {
+      return yield* Errors.fail(404, {
+        code: "resource-not-found",
+        title: "Requested resource is not found.",
+        detail: "Requested event does not exist."
+      })
+    }
+    return json(200, Events.eventWire(origin, found))
+  })
+
+  const getEventTypes = Effect.sync(() => {
+    const data = Events.types.map((type) => Events.typeWire(origin, type))
+    return json(200, {
+      type: "list",
+      size: data.length,
+      count: data.length,
+      data,
+      links: { self: `${origin}/events/types` }
+    })
+  })
+
+  const getEventType = Effect.gen(function* () {
+    const id = yield* param("typeId")
+    const found = Events.types.find(([typeId]) => typeId === id)
+    if (found === undefined) {
+      return yield* Errors.fail(404, {
+        code: "resource-not-found",
+        title: "Requested resource is not found.",
+        detail: "Requested event type does not exist."
+      })
+    }
+    return json(200, Events.typeWire(origin, found))
+  })
+
   const authed = <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
     Effect.zipRight(authorized, handler)
 
-  const api = HttpRouter.empty.pipe(
-    HttpRouter.post("/token", postToken),
-    HttpRouter.post("/users", authed(postUser)),
-    HttpRouter.get("/users/:userId", authed(getUser)),
-    HttpRouter.post("/users/:userId", authed(updateUser)),
-    HttpRouter.del("/users/:userId", authed(deleteUser)),
-    HttpRouter.get("/users/:userId/consents", authed(getConsents)),
-    HttpRouter.del("/users/:userId/consents/:consentId", authed(deleteConsent)),
-    HttpRouter.get("/users/:userId/connections", authed(getConnections)),
-    HttpRouter.post("/users/:userId/connections", authed(postConnection)),
-    HttpRouter.post("/users/:userId/connections/refresh", authed(refreshConnections)),
-    HttpRouter.get("/users/:userId/connections/:connectionId", authed(getConnection)),
-    HttpRouter.post("/users/:userId/connections/:connectionId", authed(updateConnection)),
-    HttpRouter.del("/users/:userId/connections/:connectionId", authed(deleteConnection)),
-    HttpRouter.post("/users/:userId/connections/:connectionId/refresh", authed(refreshConnection)),
-    HttpRouter.post("/users/:userId/connections/:connectionId/purge", authed(purgeConnection)),
-    HttpRouter.get("/users/:userId/jobs", authed(getUserJobs)),
-    HttpRouter.get("/jobs/:jobId", authed(getJob)),
-    HttpRouter.post("/jobs/:jobId/mfa", authed(postMfa))
-  )
+  const api = HttpRouter.empty
+    .pipe(
+      HttpRouter.post("/token", postToken),
+      HttpRouter.post("/users", authed(postUser)),
+      HttpRouter.get("/users/:userId", authed(getUser)),
+      HttpRouter.post("/users/:userId", authed(updateUser)),
+      HttpRouter.del("/users/:userId", authed(deleteUser)),
+      HttpRouter.get("/users/:userId/consents", authed(getConsents)),
+      HttpRouter.del("/users/:userId/consents/:consentId", authed(deleteConsent)),
+      HttpRouter.get("/users/:userId/connections", authed(getConnections)),
+      HttpRouter.post("/users/:userId/connections", authed(postConnection)),
+      HttpRouter.post("/users/:userId/connections/refresh", authed(refreshConnections)),
+      HttpRouter.get("/users/:userId/connections/:connectionId", authed(getConnection)),
+      HttpRouter.post("/users/:userId/connections/:connectionId", authed(updateConnection)),
+      HttpRouter.del("/users/:userId/connections/:connectionId", authed(deleteConnection)),
+      HttpRouter.post("/users/:userId/connections/:connectionId/refresh", authed(refreshConnection)),
+      HttpRouter.post("/users/:userId/connections/:connectionId/purge", authed(purgeConnection)),
+      HttpRouter.get("/users/:userId/jobs", authed(getUserJobs)),
+      HttpRouter.get("/jobs/:jobId", authed(getJob)),
+      HttpRouter.post("/jobs/:jobId/mfa", authed(postMfa))
+    )
+    .pipe(
+      HttpRouter.get("/events", authed(getEvents)),
+      HttpRouter.get("/events/types", authed(getEventTypes)),
+      HttpRouter.get("/events/types/:typeId", authed(getEventType)),
+      HttpRouter.get("/events/:eventId", authed(getEvent))
+    )
 
   const pages =
     ctx.consentPage === undefined

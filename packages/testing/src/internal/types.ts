@@ -5,7 +5,7 @@
  * @internal
  */
 import type { Duration, Effect } from "effect"
-import type { UnknownConsentError, UnknownUserError } from "./errors.js"
+import type { UnknownConnectionError, UnknownConsentError, UnknownUserError } from "./errors.js"
 
 /** See `InMemoryBasiq.BusinessAddress`. */
 export interface BusinessAddress {
@@ -256,4 +256,13 @@ export interface Service {
     readonly userId: string
     readonly consentId?: string
   }) => Effect.Effect<Consent, UnknownUserError | UnknownConsentError>
+  /**
+   * What the bank does when a login stops working: the connection becomes `invalid` (a running
+   * job no longer decides its status; a refresh or credentials update starts over) and
+   * `connection.invalidated` is emitted, unless it already was invalid. Answers the connection.
+   */
+  readonly invalidateConnection: (options: {
+    readonly userId: string
+    readonly connectionId: string
+  }) => Effect.Effect<Connection, UnknownUserError | UnknownConnectionError>
 }
