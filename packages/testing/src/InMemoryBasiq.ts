@@ -153,6 +153,28 @@ export type AccountSeed = Types.AccountSeed
 export type JournalEntry = Types.JournalEntry
 
 /**
+ * One webhook delivery attempt, as the `deliveries` control lists it: the subscription, the
+ * message (its id is the `webhook-id` header, the same on every retry), the attempt number (1-8),
+ * when it ended, the exact headers and body sent, and the outcome (`status`, or `error`:
+ * `"timeout"`, `"request failed"`, `"no webhookHandler option"`). The secret is never in it.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type WebhookDelivery = Types.WebhookDelivery
+
+/**
+ * Receives the fake's webhook deliveries (option `webhookHandler`): `{ url, headers, body }` in,
+ * `{ status }` out. A 2xx is a success; another status, a failure, a defect, or no answer within
+ * the timeout (15 s × `webhookRetryScale`, at least 1 s) is a failed attempt, retried on Basiq's
+ * schedule.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type WebhookHandler = Types.WebhookHandler
+
+/**
  * What an injected fault does to a matching request.
  *
  * @since 0.1.0

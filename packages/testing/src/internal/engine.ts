@@ -9,11 +9,13 @@ import { Clock, Duration, Effect, Exit, Ref, Runtime, Scope, Stream, Subscriptio
 import * as Bodies from "./bodies.js"
 import * as Errors from "./errors.js"
 import { UnknownConnectionError, UnknownConsentError, UnknownUserError } from "./errors.js"
+import * as Events from "./events.js"
 import * as Model from "./model.js"
 import * as Ops from "./ops.js"
 import * as Routes from "./routes.js"
 import * as Sandbox from "./sandbox.js"
 import type { AccountSeed, Fault, JournalEntry, LayerOptions, Service } from "./types.js"
+import * as Webhooks from "./webhooks.js"
 
 /** A request as the transport received it. */
 export interface Incoming {
@@ -186,7 +188,18 @@ export const make = (
     const faults = yield* Ref.make<ReadonlyArray<Rule>>([])
     const apiKeys = options.apiKeys === undefined ? undefined : new Set(options.apiKeys)
     const runtime = yield* Effect.runtime<never>().pipe(HttpMiddleware.withTracerDisabledWhenEffect(() => true))
-    const handler = HttpApp.toWebHandlerRuntime(runtime)(Routes.make({ state, stepMs, apiKeys, origin, consentPage }))
+    const deliverer = Webhooks.make({
+      origin,
+      served: consentPage !== undefined,
+      handler: options.webhookHandler,
+      scale: Math.max(0, options.webhookRetryScale ?? 1),
+      state,
+      scope
+    })
+    const webhooks = { served: consentPage !== undefined, secret: options.webhookSecret, deliverer }
+    const handler = HttpApp.toWebHandlerRuntime(runtime)(
+      Routes.make({ state, stepMs, apiKeys, origin, consentPage, webhooks })
+    )
     const run = Runtime.runPromise(runtime)
 
     // A ring: `next` is where the next entry goes once the buffer is full.
@@ -313,6 +326,7 @@ export const make = (
           return Model.connectionWire(origin, connection, connection.settled)
         }),
       journal,
+      deliveries: deliverer.deliveries,
       expireTokens: () =>
         Ref.update(state, (s) => ({
           ...s,
@@ -402,8 +416,21 @@ export const make = (
     // Reacts to every state change: new jobs get a watcher.
     const watched = new Set<string>()
     let lastJobs: Model.State["jobs"] | undefined
+    let lastSeq = 0
     const react = (s: Model.State) =>
       Effect.gen(function* () {
+        if (s.eventSeq > lastSeq) {
+          for (const e of s.events) {
+            if (e.seq <= lastSeq) continue
+            const typeId = `${e.entity}.${e.eventType}`
+            for (const webhook of s.webhooks.values()) {
+              if (webhook.subscribedEvents.includes(typeId)) {
+                yield* deliverer.send(webhook, Events.notification(origin, e))
+              }
+            }
+          }
+          lastSeq = s.eventSeq
+        }
         if (s.jobs !== lastJobs) {
           lastJobs = s.jobs
           for (const id of watched) if (!s.jobs.has(id)) watched.delete(id)

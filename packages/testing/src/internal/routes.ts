@@ -16,6 +16,7 @@ import * as Filter from "./filter.js"
 import type { ConnectionRecord, JobRecord, State } from "./model.js"
 import * as Model from "./model.js"
 import * as Ops from "./ops.js"
+import * as Webhooks from "./webhooks.js"
 
 export interface Context {
   readonly state: Ref.Ref<State>
@@ -24,6 +25,12 @@ export interface Context {
   readonly origin: string
   /** Served only: the consent page, and where it sends the browser back. */
   readonly consentPage: { readonly redirectUrl: string } | undefined
+  readonly webhooks: {
+    /** Served: subscriptions must point at a loopback URL. */
+    readonly served: boolean
+    readonly secret: string | undefined
+    readonly deliverer: Webhooks.Deliverer
+  }
 }
 
 const TOKEN_LIFETIME_S = 3600
@@ -615,6 +622,180 @@ export const make = (ctx: Context): HttpApp.Default => {
     return json(200, Events.typeWire(origin, found))
   })
 
+  // -------------------------------------------------------------------------------------------
+  // webhooks
+  // -------------------------------------------------------------------------------------------
+
+  const webhookUrl = (id: string) => `${origin}/notifications/webhooks/${id}`
+  const webhookWire = (w: Model.WebhookRecord, withSecret: boolean) => ({
+    type: "webhook",
+    id: w.id,
+    ...(w.name === undefined ? {} : { name: w.name }),
+    ...(w.description === undefined ? {} : { description: w.description }),
+    url: w.url,
+    status: "active",
+    ...(withSecret ? { secret: w.secret } : {}),
+    subscribedEvents: w.subscribedEvents,
+    links: { self: webhookUrl(w.id) }
+  })
+  const invalidContent = (detail: string) =>
+    Errors.fail(400, { code: "invalid-content", title: "Invalid content.", detail })
+
+  const webhook = Effect.gen(function* () {
+    const id = yield* param("webhookId")
+    const found = (yield* Ref.get(state)).webhooks.get(id)
+    if (found !== undefined) return found
+    return yield* Errors.fail(404, {
+      code: "resource-not-found",
+      title: "Requested resource is not found.",
+      detail: "Webhook with provided id doesn't exist."
+    })
+  })
+
+  /** The subscription a create (no `existing`) or update body describes, or Basiq's refusal. */
+  const webhookFrom = (body: Record<string, unknown>, existing: Model.WebhookRecord | undefined, t: number) =>
+    Effect.gen(function* () {
+      const rawUrl = body.url ?? existing?.url
+      if (typeof rawUrl !== "string" || !URL.canParse(rawUrl) || !/^https?:$/.test(new URL(rawUrl).protocol)) {
+        return yield* invalidContent("Posted request not valid.")
+      }
+      if (ctx.webhooks.served && !Webhooks.isLoopback(new URL(rawUrl))) {
+        return yield* invalidContent("Posted request not valid. The in-memory Basiq delivers to loopback URLs only.")
+      }
+      for (const field of ["name", "description"] as const) {
+        if (body[field] !== undefined && body[field] !== null && typeof body[field] !== "string") {
+          return yield* invalidContent("Posted request not valid.")
+        }
+      }
+      const events = body.subscribedEvents
+      if (events !== undefined && !(Array.isArray(events) && events.every((e) => typeof e === "string"))) {
+        return yield* invalidContent("Posted request not valid.")
+      }
+      const subscribed: ReadonlyArray<string> = events ?? existing?.subscribedEvents ?? Events.types.map(([id]) => id)
+      if (!subscribed.every((e) => Events.typeIds.has(e))) {
+        return yield* invalidContent("Posted subscribedEvents contains unsupported event types.")
+      }
+      const others = [...(yield* Ref.get(state)).webhooks.values()].filter((w) => w.id !== existing?.id)
+      if (others.some((w) => w.url === rawUrl)) {
+        return yield* Errors.fail(409, {
+          code: "resource-already-exists",
+          title: "Resource already exists.",
+          detail: "Webhook with provided url already exists."
+        })
+      }
+      if (others.some((w) => w.subscribedEvents.some((e) => subscribed.includes(e)))) {
+        return yield* Errors.fail(400, {
+          code: "event-already-subscribed",
+          title: "Event already subscribed.",
+          detail: "Posted subscribedEvents contains events that are already subscribed to for this application."
+        })
+      }
+      const text = (field: "name" | "description") => {
+        const value = body[field]
+        return typeof value === "string" ? value : existing?.[field]
+      }
+      const record: Model.WebhookRecord = {
+        id: existing?.id ?? Model.newId(),
+        name: text("name"),
+        description: text("description"),
+        url: rawUrl,
+        subscribedEvents: [...new Set(subscribed)],
+        secret: existing?.secret ?? ctx.webhooks.secret ?? Webhooks.newSecret(),
+        createdAt: existing?.createdAt ?? t
+      }
+      return record
+    })
+
+  const postWebhook = Effect.gen(function* () {
+    const body = yield* jsonBody
+    const record = yield* webhookFrom(body, undefined, yield* now)
+    yield* Ref.update(state, (s) => ({ ...s, webhooks: Model.put(s.webhooks, record.id, record) }))
+    return json(201, webhookWire(record, true))
+  })
+
+  const getWebhooks = Effect.gen(function* () {
+    const data = [...(yield* Ref.get(state)).webhooks.values()]
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((w) => webhookWire(w, false))
+    return json(200, {
+      type: "list",
+      size: data.length,
+      count: data.length,
+      data,
+      links: { self: `${origin}/notifications/webhooks` }
+    })
+  })
+
+  const getWebhook = Effect.map(webhook, (w) => json(200, webhookWire(w, false)))
+
+  const updateWebhook = Effect.gen(function* () {
+    const existing = yield* webhook
+    const body = yield* jsonBody
+    const record = yield* webhookFrom(body, existing, yield* now)
+    yield* Ref.update(state, (s) => ({ ...s, webhooks: Model.put(s.webhooks, record.id, record) }))
+    return json(200, webhookWire(record, false))
+  })
+
+  const deleteWebhook = Effect.gen(function* () {
+    const w = yield* webhook
+    yield* Ref.update(state, (s) => ({ ...s, webhooks: Model.put(s.webhooks, w.id, undefined) }))
+    yield* ctx.webhooks.deliverer.forget(w.id)
+    return HttpServerResponse.empty({ status: 204 })
+  })
+
+  const getMessages = Effect.gen(function* () {
+    const w = yield* webhook
+    const data = yield* ctx.webhooks.deliverer.messages(w.id)
+    return json(200, {
+      type: "list",
+      size: data.length,
+      count: data.length,
+      data,
+      links: { self: `${webhookUrl(w.id)}/messages` }
+    })
+  })
+
+  const getMessage = Effect.gen(function* () {
+    const w = yield* webhook
+    const id = yield* param("messageId")
+    const found = (yield* ctx.webhooks.deliverer.messages(w.id)).find(
+      (m) => typeof m === "object" && m !== null && "id" in m && m.id === id
+    )
+    if (found !== undefined) return json(200, found)
+    return yield* Errors.fail(404, {
+      code: "resource-not-found",
+      title: "Requested resource is not found.",
+      detail: "Message not found."
+    })
+  })
+
+  /** Sends a test notification (no event behind it) to every subscription. */
+  const testMessage = Effect.gen(function* () {
+    const body = yield* jsonBody
+    const hooks = [...(yield* Ref.get(state)).webhooks.values()]
+    if (hooks.length === 0) {
+      return yield* Errors.fail(400, {
+        code: "no-webhooks-found",
+        title: "No webhooks found.",
+        detail: "No webhooks found for an app: in-memory, at least one webhook should exist in the system"
+      })
+    }
+    const typeId = body.eventTypeId
+    if (typeof typeId !== "string" || typeId === "") return yield* invalidContent("Posted request not valid.")
+    if (!Events.typeIds.has(typeId)) return yield* invalidContent("Posted eventTypeId doesn't exists.")
+    const text = typeof body.Text === "string" ? { Text: body.Text } : {}
+    for (const w of hooks) {
+      const eventId = Events.newEventId()
+      yield* ctx.webhooks.deliverer.send(w, {
+        eventTypeId: typeId,
+        eventId,
+        ...text,
+        links: { event: `${origin}/events/${eventId}`, eventEntity: webhookUrl(w.id) }
+      })
+    }
+    return HttpServerResponse.empty({ status: 201 })
+  })
+
   const authed = <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
     Effect.zipRight(authorized, handler)
 
@@ -643,7 +824,15 @@ export const make = (ctx: Context): HttpApp.Default => {
       HttpRouter.get("/events", authed(getEvents)),
       HttpRouter.get("/events/types", authed(getEventTypes)),
       HttpRouter.get("/events/types/:typeId", authed(getEventType)),
-      HttpRouter.get("/events/:eventId", authed(getEvent))
+      HttpRouter.get("/events/:eventId", authed(getEvent)),
+      HttpRouter.post("/notifications/webhooks", authed(postWebhook)),
+      HttpRouter.get("/notifications/webhooks", authed(getWebhooks)),
+      HttpRouter.get("/notifications/webhooks/:webhookId", authed(getWebhook)),
+      HttpRouter.post("/notifications/webhooks/:webhookId", authed(updateWebhook)),
+      HttpRouter.del("/notifications/webhooks/:webhookId", authed(deleteWebhook)),
+      HttpRouter.get("/notifications/webhooks/:webhookId/messages", authed(getMessages)),
+      HttpRouter.get("/notifications/webhooks/:webhookId/messages/:messageId", authed(getMessage)),
+      HttpRouter.post("/notifications/messages/test", authed(testMessage))
     )
 
   const pages =
