@@ -87,6 +87,20 @@ export const UnknownConsentError = Errors.UnknownConsentError
 export type UnknownConsentError = Errors.UnknownConsentError
 
 /**
+ * `invalidateConnection` was given a connection the user does not have.
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export const UnknownConnectionError = Errors.UnknownConnectionError
+
+/**
+ * @since 0.3.0
+ * @category errors
+ */
+export type UnknownConnectionError = Errors.UnknownConnectionError
+
+/**
  * A connection's status: `pending` while its first job runs, `active` after a job succeeds,
  * `invalid` after a job fails.
  *
@@ -137,6 +151,28 @@ export type AccountSeed = Types.AccountSeed
  * @category models
  */
 export type JournalEntry = Types.JournalEntry
+
+/**
+ * One webhook delivery attempt, as the `deliveries` control lists it: the subscription, the
+ * message (its id is the `webhook-id` header, the same on every retry), the attempt number (1-8),
+ * when it ended, the exact headers and body sent, and the outcome (`status`, or `error`:
+ * `"timeout"`, `"request failed"`, `"no webhookHandler option"`). The secret is never in it.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type WebhookDelivery = Types.WebhookDelivery
+
+/**
+ * Receives the fake's webhook deliveries (option `webhookHandler`): `{ url, headers, body }` in,
+ * `{ status }` out. A 2xx is a success; another status, a failure, a defect, or no answer within
+ * the timeout (15 s × `webhookRetryScale`, at least 1 s) is a failed attempt, retried on Basiq's
+ * schedule.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type WebhookHandler = Types.WebhookHandler
 
 /**
  * What an injected fault does to a matching request.
@@ -357,12 +393,15 @@ const defaultOrigin = "https://au-api.basiq.io"
  * @category layers
  */
 export const layer = (options: LayerOptions = {}): Layer.Layer<HttpClient.HttpClient | InMemoryBasiq> =>
-  Layer.unwrapEffect(
-    Effect.map(Engine.make(options, defaultOrigin), (engine) =>
-      Layer.merge(
-        Layer.succeed(InMemoryBasiq, engine.control),
-        Layer.succeed(HttpClient.HttpClient, FetchTransport.make(Transport.makeFetch(engine)))
-      )
+  Layer.unwrapScoped(
+    Effect.map(
+      // Not `acquireRelease`: the engine captures its runtime, which must stay interruptible.
+      Effect.tap(Engine.make(options, defaultOrigin), (engine) => Effect.addFinalizer(() => engine.close)),
+      (engine) =>
+        Layer.merge(
+          Layer.succeed(InMemoryBasiq, engine.control),
+          Layer.succeed(HttpClient.HttpClient, FetchTransport.make(Transport.makeFetch(engine)))
+        )
     )
   )
 
@@ -399,6 +438,7 @@ export const serve = (options: ServeOptions = {}): Effect.Effect<Served, never, 
     const url = `http://127.0.0.1:${port}`
     const redirectUrl = options.consentRedirectUrl ?? `${url}/consent/done`
     const engine = yield* Effect.withClock(Engine.make(options, url, { redirectUrl }), Clock.make())
+    yield* Effect.addFinalizer(() => engine.close)
     Transport.attach(server, engine, url)
     return { url, port, consentUrl: `${url}/consent/home`, control: engine.control }
   })

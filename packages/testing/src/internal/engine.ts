@@ -5,15 +5,17 @@
  * @internal
  */
 import { HttpApp, HttpMiddleware } from "@effect/platform"
-import { Clock, Duration, Effect, Ref, Runtime } from "effect"
+import { Clock, Duration, Effect, Exit, Ref, Runtime, Scope, Stream, SubscriptionRef } from "effect"
 import * as Bodies from "./bodies.js"
 import * as Errors from "./errors.js"
-import { UnknownConsentError, UnknownUserError } from "./errors.js"
+import { UnknownConnectionError, UnknownConsentError, UnknownUserError } from "./errors.js"
+import * as Events from "./events.js"
 import * as Model from "./model.js"
 import * as Ops from "./ops.js"
 import * as Routes from "./routes.js"
 import * as Sandbox from "./sandbox.js"
 import type { AccountSeed, Fault, JournalEntry, LayerOptions, Service } from "./types.js"
+import * as Webhooks from "./webhooks.js"
 
 /** A request as the transport received it. */
 export interface Incoming {
@@ -47,6 +49,8 @@ export type Outcome =
 export interface Engine {
   readonly control: Service
   readonly dispatch: (incoming: Incoming, signal: AbortSignal) => Promise<Outcome>
+  /** Stops the fake's own fibers (job watchers, webhook deliveries). */
+  readonly close: Effect.Effect<void>
 }
 
 interface Rule {
@@ -179,11 +183,23 @@ export const make = (
   Effect.gen(function* () {
     const stepMs = Duration.toMillis(Duration.decode(options.stepDuration ?? "1 second"))
     const journalSize = options.journal === false ? 0 : Math.max(0, Math.floor(options.journal ?? 1000))
-    const state = yield* Ref.make(Model.emptyState)
+    const state = yield* SubscriptionRef.make(Model.emptyState)
+    const scope = yield* Scope.make()
     const faults = yield* Ref.make<ReadonlyArray<Rule>>([])
     const apiKeys = options.apiKeys === undefined ? undefined : new Set(options.apiKeys)
     const runtime = yield* Effect.runtime<never>().pipe(HttpMiddleware.withTracerDisabledWhenEffect(() => true))
-    const handler = HttpApp.toWebHandlerRuntime(runtime)(Routes.make({ state, stepMs, apiKeys, origin, consentPage }))
+    const deliverer = Webhooks.make({
+      origin,
+      served: consentPage !== undefined,
+      handler: options.webhookHandler,
+      scale: Math.max(0, options.webhookRetryScale ?? 1),
+      state,
+      scope
+    })
+    const webhooks = { served: consentPage !== undefined, secret: options.webhookSecret, deliverer }
+    const handler = HttpApp.toWebHandlerRuntime(runtime)(
+      Routes.make({ state, stepMs, apiKeys, origin, consentPage, webhooks })
+    )
     const run = Runtime.runPromise(runtime)
 
     // A ring: `next` is where the next entry goes once the buffer is full.
@@ -275,7 +291,8 @@ export const make = (
       createUser: (userOptions) =>
         Effect.gen(function* () {
           const user = Ops.newUser(userOptions ?? {})
-          yield* Ref.update(state, (s) => ({ ...s, users: Model.put(s.users, user.id, user) }))
+          const t = yield* Clock.currentTimeMillis
+          yield* Ref.update(state, (s) => Ops.addUser(s, user, t))
           return Model.userWire(origin, user)
         }),
       seedConnection: (seed) =>
@@ -305,13 +322,11 @@ export const make = (
             jobId: undefined,
             purgedAt: undefined
           }
-          yield* Ref.update(state, (current) => ({
-            ...current,
-            connections: Model.put(current.connections, connection.id, connection)
-          }))
+          yield* Ref.update(state, (current) => Ops.addConnection(current, connection, t))
           return Model.connectionWire(origin, connection, connection.settled)
         }),
       journal,
+      deliveries: deliverer.deliveries,
       expireTokens: () =>
         Ref.update(state, (s) => ({
           ...s,
@@ -351,14 +366,87 @@ export const make = (
               if (found === undefined || found.userId !== userId) {
                 return [new UnknownConsentError({ userId, consentId }), s]
               }
-              const next = Ops.revokeConsent(s, found, t)
+              const next = Ops.revokeConsent(s, found, t, stepMs)
               return [next.consents.get(found.id) ?? found, next]
             }
           )
           if (result instanceof UnknownUserError || result instanceof UnknownConsentError) return yield* result
           return Model.consentWire(origin, result, t)
+        }),
+      invalidateConnection: ({ userId, connectionId }) =>
+        Effect.gen(function* () {
+          const t = yield* Clock.currentTimeMillis
+          const result = yield* Ref.modify(
+            state,
+            (s): readonly [Model.State | UnknownUserError | UnknownConnectionError, Model.State] => {
+              if (!s.users.has(userId)) return [new UnknownUserError({ userId }), s]
+              const found = s.connections.get(connectionId)
+              if (found === undefined || found.userId !== userId) {
+                return [new UnknownConnectionError({ userId, connectionId }), s]
+              }
+              const next = Ops.invalidateConnection(s, found, t, stepMs)
+              return [next, next]
+            }
+          )
+          if (result instanceof UnknownUserError || result instanceof UnknownConnectionError) return yield* result
+          const c = result.connections.get(connectionId)
+          return c === undefined
+            ? yield* Effect.dieMessage("invalidateConnection: connection vanished")
+            : Model.connectionWire(origin, c, c.settled)
         })
     }
 
-    return { control, dispatch: (incoming, signal) => run(dispatch(incoming), { signal }) }
+    // Watches each job until it finishes, then settles it (emitting its connection's event).
+    const watchJob = (jobId: string) =>
+      Effect.gen(function* () {
+        for (let round = 0; round < 100_000; round++) {
+          const job = (yield* Ref.get(state)).jobs.get(jobId)
+          if (job === undefined) return
+          const t = yield* Clock.currentTimeMillis
+          const view = Model.viewJob(job, t, stepMs)
+          if (view.finishedAt !== undefined) {
+            return yield* Ref.update(state, (s) => Ops.settleJob(s, jobId, t, stepMs))
+          }
+          // The next step boundary; while waiting for an MFA answer, look again every step.
+          const wait = view.awaitingMfa ? Math.max(stepMs, 50) : Math.max(1, view.updated + stepMs - t)
+          yield* Effect.sleep(Duration.millis(wait))
+        }
+      })
+
+    // Reacts to every state change: new jobs get a watcher.
+    const watched = new Set<string>()
+    let lastJobs: Model.State["jobs"] | undefined
+    let lastSeq = 0
+    const react = (s: Model.State) =>
+      Effect.gen(function* () {
+        if (s.eventSeq > lastSeq) {
+          for (const e of s.events) {
+            if (e.seq <= lastSeq) continue
+            const typeId = `${e.entity}.${e.eventType}`
+            for (const webhook of s.webhooks.values()) {
+              if (webhook.subscribedEvents.includes(typeId)) {
+                yield* deliverer.send(webhook, Events.notification(origin, e))
+              }
+            }
+          }
+          lastSeq = s.eventSeq
+        }
+        if (s.jobs !== lastJobs) {
+          lastJobs = s.jobs
+          for (const id of watched) if (!s.jobs.has(id)) watched.delete(id)
+          for (const id of s.jobs.keys()) {
+            if (watched.has(id)) continue
+            watched.add(id)
+            yield* Effect.forkIn(Effect.interruptible(watchJob(id)), scope)
+          }
+        }
+      })
+    // Interruptible: a layer is built in an uninterruptible region, which forked fibers would inherit.
+    yield* Effect.forkIn(Effect.interruptible(Stream.runForEach(state.changes, react)), scope)
+
+    return {
+      control,
+      dispatch: (incoming, signal) => run(dispatch(incoming), { signal }),
+      close: Scope.close(scope, Exit.void)
+    }
   })

@@ -108,3 +108,13 @@ export class UnknownConsentError extends Data.TaggedError("UnknownConsentError")
       : `InMemoryBasiq: user '${this.userId}' has no consent '${this.consentId}'`
   }
 }
+
+/** A control was given a connection the user does not have. */
+export class UnknownConnectionError extends Data.TaggedError("UnknownConnectionError")<{
+  readonly userId: string
+  readonly connectionId: string
+}> {
+  override get message(): string {
+    return `InMemoryBasiq: user '${this.userId}' has no connection '${this.connectionId}'`
+  }
+}

@@ -90,12 +90,45 @@ export interface JobRecord {
   readonly mfaAnswer: { readonly at: number; readonly correct: boolean } | undefined
 }
 
+/** What the event is about, as it was when the event happened. */
+export type Subject =
+  | { readonly _tag: "user"; readonly user: UserRecord }
+  | { readonly _tag: "connection"; readonly connection: ConnectionRecord; readonly settled: Settled }
+  | { readonly _tag: "consent"; readonly consent: ConsentRecord }
+
+export interface EventRecord {
+  readonly seq: number
+  readonly id: string
+  readonly at: number
+  readonly entity: string
+  readonly eventType: string
+  readonly userId: string
+  readonly subject: Subject
+}
+
+/** A webhook subscription (`/notifications/webhooks`). */
+export interface WebhookRecord {
+  readonly id: string
+  readonly name: string | undefined
+  readonly description: string | undefined
+  readonly url: string
+  readonly subscribedEvents: ReadonlyArray<string>
+  /** Never journaled or logged; answered only by the create route. */
+  readonly secret: string
+  readonly createdAt: number
+}
+
 export interface State {
   readonly tokens: ReadonlyMap<string, TokenRecord>
   readonly users: ReadonlyMap<string, UserRecord>
   readonly connections: ReadonlyMap<string, ConnectionRecord>
   readonly jobs: ReadonlyMap<string, JobRecord>
   readonly consents: ReadonlyMap<string, ConsentRecord>
+  /** Oldest first; see `events.ts` for retention. */
+  readonly events: ReadonlyArray<EventRecord>
+  /** The last event's `seq`. */
+  readonly eventSeq: number
+  readonly webhooks: ReadonlyMap<string, WebhookRecord>
 }
 
 export const emptyState: State = {
@@ -103,7 +136,10 @@ export const emptyState: State = {
   users: new Map(),
   connections: new Map(),
   jobs: new Map(),
-  consents: new Map()
+  consents: new Map(),
+  events: [],
+  eventSeq: 0,
+  webhooks: new Map()
 }
 
 /** A copy of `map` without the entries `drop` selects. */

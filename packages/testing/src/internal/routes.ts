@@ -11,10 +11,12 @@ import { Clock, Effect, Ref } from "effect"
 import * as ConsentPage from "./consentPage.js"
 import type { ApiError } from "./errors.js"
 import * as Errors from "./errors.js"
+import * as Events from "./events.js"
 import * as Filter from "./filter.js"
 import type { ConnectionRecord, JobRecord, State } from "./model.js"
 import * as Model from "./model.js"
 import * as Ops from "./ops.js"
+import * as Webhooks from "./webhooks.js"
 
 export interface Context {
   readonly state: Ref.Ref<State>
@@ -23,6 +25,12 @@ export interface Context {
   readonly origin: string
   /** Served only: the consent page, and where it sends the browser back. */
   readonly consentPage: { readonly redirectUrl: string } | undefined
+  readonly webhooks: {
+    /** Served: subscriptions must point at a loopback URL. */
+    readonly served: boolean
+    readonly secret: string | undefined
+    readonly deliverer: Webhooks.Deliverer
+  }
 }
 
 const TOKEN_LIFETIME_S = 3600
@@ -308,7 +316,8 @@ export const make = (ctx: Context): HttpApp.Default => {
       lastName: str(body.lastName),
       business
     })
-    yield* Ref.update(state, (s) => ({ ...s, users: Model.put(s.users, record.id, record) }))
+    const t = yield* now
+    yield* Ref.update(state, (s) => Ops.addUser(s, record, t))
     return json(201, Model.userWire(origin, record))
   })
 
@@ -340,13 +349,15 @@ export const make = (ctx: Context): HttpApp.Default => {
       lastName: field("lastName")
     }
     if (next.email === "" && next.mobile === "") return yield* emailOrMobile
-    yield* Ref.update(state, (s) => ({ ...s, users: s.users.has(u.id) ? Model.put(s.users, u.id, next) : s.users }))
+    const t = yield* now
+    yield* Ref.update(state, (s) => Ops.updateUser(s, next, t))
     return json(200, Model.userWire(origin, next))
   })
 
   const deleteUser = Effect.gen(function* () {
     const u = yield* user
-    yield* Ref.update(state, (s) => Ops.deleteUser(s, u.id))
+    const t = yield* now
+    yield* Ref.update(state, (s) => Ops.deleteUser(s, u.id, t, stepMs))
     return HttpServerResponse.empty({ status: 204 })
   })
 
@@ -411,7 +422,8 @@ export const make = (ctx: Context): HttpApp.Default => {
 
   const deleteConnection = Effect.gen(function* () {
     const c = yield* connection
-    yield* Ref.update(state, (s) => ({ ...s, connections: Model.put(s.connections, c.id, undefined) }))
+    const t = yield* now
+    yield* Ref.update(state, (s) => Ops.deleteConnection(s, c.id, t, stepMs))
     return HttpServerResponse.empty({ status: 204 })
   })
 
@@ -460,7 +472,8 @@ export const make = (ctx: Context): HttpApp.Default => {
         detail: "Requested consent does not exist."
       })
     }
-    yield* Ref.update(state, (s) => Ops.deleteConsent(s, found))
+    const t = yield* now
+    yield* Ref.update(state, (s) => Ops.deleteConsent(s, found, t, stepMs))
     return HttpServerResponse.empty({ status: 204 })
   })
 
@@ -552,29 +565,275 @@ export const make = (ctx: Context): HttpApp.Default => {
     return json(200, { type: "list", size: data.length, data, links: { self: `${origin}/users/${u.id}/jobs` } })
   })
 
+  const getEvents = Effect.gen(function* () {
+    const raw = (yield* query("filter")).trim()
+    const groups = raw === "" ? [] : Events.parseFilter(raw)
+    if (groups === undefined) {
+      return yield* Errors.fail(400, {
+        code: "parameter-not-valid",
+        title: "Parameter not valid.",
+        detail: "The provided filter parameter is in invalid format or unsupported",
+        source: { parameter: "filter" }
+      })
+    }
+    const t = yield* now
+    const data = Events.live(yield* Ref.get(state), t)
+      .filter((e) => Events.matches(groups, e))
+      .map((e) => Events.eventWire(origin, e))
+    const self = `${origin}/events${raw === "" ? "" : `?filter=${encodeURIComponent(raw)}`}`
+    return json(200, { type: "list", data, links: { self } })
+  })
+
+  const getEvent = Effect.gen(function* () {
+    const id = yield* param("eventId")
+    const t = yield* now
+    const found = Events.live(yield* Ref.get(state), t).find((e) => e.id === id)
+    if (found === undefined) {
+      return yield* Errors.fail(404, {
+        code: "resource-not-found",
+        title: "Requested resource is not found.",
+        detail: "Requested event does not exist."
+      })
+    }
+    return json(200, Events.eventWire(origin, found))
+  })
+
+  const getEventTypes = Effect.sync(() => {
+    const data = Events.types.map((type) => Events.typeWire(origin, type))
+    return json(200, {
+      type: "list",
+      size: data.length,
+      count: data.length,
+      data,
+      links: { self: `${origin}/events/types` }
+    })
+  })
+
+  const getEventType = Effect.gen(function* () {
+    const id = yield* param("typeId")
+    const found = Events.types.find(([typeId]) => typeId === id)
+    if (found === undefined) {
+      return yield* Errors.fail(404, {
+        code: "resource-not-found",
+        title: "Requested resource is not found.",
+        detail: "Requested event type does not exist."
+      })
+    }
+    return json(200, Events.typeWire(origin, found))
+  })
+
+  // -------------------------------------------------------------------------------------------
+  // webhooks
+  // -------------------------------------------------------------------------------------------
+
+  const webhookUrl = (id: string) => `${origin}/notifications/webhooks/${id}`
+  const webhookWire = (w: Model.WebhookRecord, withSecret: boolean) => ({
+    type: "webhook",
+    id: w.id,
+    ...(w.name === undefined ? {} : { name: w.name }),
+    ...(w.description === undefined ? {} : { description: w.description }),
+    url: w.url,
+    status: "active",
+    ...(withSecret ? { secret: w.secret } : {}),
+    subscribedEvents: w.subscribedEvents,
+    links: { self: webhookUrl(w.id) }
+  })
+  const invalidContent = (detail: string) =>
+    Errors.fail(400, { code: "invalid-content", title: "Invalid content.", detail })
+
+  const webhook = Effect.gen(function* () {
+    const id = yield* param("webhookId")
+    const found = (yield* Ref.get(state)).webhooks.get(id)
+    if (found !== undefined) return found
+    return yield* Errors.fail(404, {
+      code: "resource-not-found",
+      title: "Requested resource is not found.",
+      detail: "Webhook with provided id doesn't exist."
+    })
+  })
+
+  /** The subscription a create (no `existing`) or update body describes, or Basiq's refusal. */
+  const webhookFrom = (body: Record<string, unknown>, existing: Model.WebhookRecord | undefined, t: number) =>
+    Effect.gen(function* () {
+      const rawUrl = body.url ?? existing?.url
+      if (typeof rawUrl !== "string" || !URL.canParse(rawUrl) || !/^https?:$/.test(new URL(rawUrl).protocol)) {
+        return yield* invalidContent("Posted request not valid.")
+      }
+      if (ctx.webhooks.served && !Webhooks.isLoopback(new URL(rawUrl))) {
+        return yield* invalidContent("Posted request not valid. The in-memory Basiq delivers to loopback URLs only.")
+      }
+      for (const field of ["name", "description"] as const) {
+        if (body[field] !== undefined && body[field] !== null && typeof body[field] !== "string") {
+          return yield* invalidContent("Posted request not valid.")
+        }
+      }
+      const events = body.subscribedEvents
+      if (events !== undefined && !(Array.isArray(events) && events.every((e) => typeof e === "string"))) {
+        return yield* invalidContent("Posted request not valid.")
+      }
+      const subscribed: ReadonlyArray<string> = events ?? existing?.subscribedEvents ?? Events.types.map(([id]) => id)
+      if (!subscribed.every((e) => Events.typeIds.has(e))) {
+        return yield* invalidContent("Posted subscribedEvents contains unsupported event types.")
+      }
+      const others = [...(yield* Ref.get(state)).webhooks.values()].filter((w) => w.id !== existing?.id)
+      if (others.some((w) => w.url === rawUrl)) {
+        return yield* Errors.fail(409, {
+          code: "resource-already-exists",
+          title: "Resource already exists.",
+          detail: "Webhook with provided url already exists."
+        })
+      }
+      if (others.some((w) => w.subscribedEvents.some((e) => subscribed.includes(e)))) {
+        return yield* Errors.fail(400, {
+          code: "event-already-subscribed",
+          title: "Event already subscribed.",
+          detail: "Posted subscribedEvents contains events that are already subscribed to for this application."
+        })
+      }
+      const text = (field: "name" | "description") => {
+        const value = body[field]
+        return typeof value === "string" ? value : existing?.[field]
+      }
+      const record: Model.WebhookRecord = {
+        id: existing?.id ?? Model.newId(),
+        name: text("name"),
+        description: text("description"),
+        url: rawUrl,
+        subscribedEvents: [...new Set(subscribed)],
+        secret: existing?.secret ?? ctx.webhooks.secret ?? Webhooks.newSecret(),
+        createdAt: existing?.createdAt ?? t
+      }
+      return record
+    })
+
+  const postWebhook = Effect.gen(function* () {
+    const body = yield* jsonBody
+    const record = yield* webhookFrom(body, undefined, yield* now)
+    yield* Ref.update(state, (s) => ({ ...s, webhooks: Model.put(s.webhooks, record.id, record) }))
+    return json(201, webhookWire(record, true))
+  })
+
+  const getWebhooks = Effect.gen(function* () {
+    const data = [...(yield* Ref.get(state)).webhooks.values()]
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((w) => webhookWire(w, false))
+    return json(200, {
+      type: "list",
+      size: data.length,
+      count: data.length,
+      data,
+      links: { self: `${origin}/notifications/webhooks` }
+    })
+  })
+
+  const getWebhook = Effect.map(webhook, (w) => json(200, webhookWire(w, false)))
+
+  const updateWebhook = Effect.gen(function* () {
+    const existing = yield* webhook
+    const body = yield* jsonBody
+    const record = yield* webhookFrom(body, existing, yield* now)
+    yield* Ref.update(state, (s) => ({ ...s, webhooks: Model.put(s.webhooks, record.id, record) }))
+    return json(200, webhookWire(record, false))
+  })
+
+  const deleteWebhook = Effect.gen(function* () {
+    const w = yield* webhook
+    yield* Ref.update(state, (s) => ({ ...s, webhooks: Model.put(s.webhooks, w.id, undefined) }))
+    yield* ctx.webhooks.deliverer.forget(w.id)
+    return HttpServerResponse.empty({ status: 204 })
+  })
+
+  const getMessages = Effect.gen(function* () {
+    const w = yield* webhook
+    const data = yield* ctx.webhooks.deliverer.messages(w.id)
+    return json(200, {
+      type: "list",
+      size: data.length,
+      count: data.length,
+      data,
+      links: { self: `${webhookUrl(w.id)}/messages` }
+    })
+  })
+
+  const getMessage = Effect.gen(function* () {
+    const w = yield* webhook
+    const id = yield* param("messageId")
+    const found = (yield* ctx.webhooks.deliverer.messages(w.id)).find(
+      (m) => typeof m === "object" && m !== null && "id" in m && m.id === id
+    )
+    if (found !== undefined) return json(200, found)
+    return yield* Errors.fail(404, {
+      code: "resource-not-found",
+      title: "Requested resource is not found.",
+      detail: "Message not found."
+    })
+  })
+
+  /** Sends a test notification (no event behind it) to every subscription. */
+  const testMessage = Effect.gen(function* () {
+    const body = yield* jsonBody
+    const hooks = [...(yield* Ref.get(state)).webhooks.values()]
+    if (hooks.length === 0) {
+      return yield* Errors.fail(400, {
+        code: "no-webhooks-found",
+        title: "No webhooks found.",
+        detail: "No webhooks found for an app: in-memory, at least one webhook should exist in the system"
+      })
+    }
+    const typeId = body.eventTypeId
+    if (typeof typeId !== "string" || typeId === "") return yield* invalidContent("Posted request not valid.")
+    if (!Events.typeIds.has(typeId)) return yield* invalidContent("Posted eventTypeId doesn't exists.")
+    const text = typeof body.Text === "string" ? { Text: body.Text } : {}
+    for (const w of hooks) {
+      const eventId = Events.newEventId()
+      yield* ctx.webhooks.deliverer.send(w, {
+        eventTypeId: typeId,
+        eventId,
+        ...text,
+        links: { event: `${origin}/events/${eventId}`, eventEntity: webhookUrl(w.id) }
+      })
+    }
+    return HttpServerResponse.empty({ status: 201 })
+  })
+
   const authed = <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
     Effect.zipRight(authorized, handler)
 
-  const api = HttpRouter.empty.pipe(
-    HttpRouter.post("/token", postToken),
-    HttpRouter.post("/users", authed(postUser)),
-    HttpRouter.get("/users/:userId", authed(getUser)),
-    HttpRouter.post("/users/:userId", authed(updateUser)),
-    HttpRouter.del("/users/:userId", authed(deleteUser)),
-    HttpRouter.get("/users/:userId/consents", authed(getConsents)),
-    HttpRouter.del("/users/:userId/consents/:consentId", authed(deleteConsent)),
-    HttpRouter.get("/users/:userId/connections", authed(getConnections)),
-    HttpRouter.post("/users/:userId/connections", authed(postConnection)),
-    HttpRouter.post("/users/:userId/connections/refresh", authed(refreshConnections)),
-    HttpRouter.get("/users/:userId/connections/:connectionId", authed(getConnection)),
-    HttpRouter.post("/users/:userId/connections/:connectionId", authed(updateConnection)),
-    HttpRouter.del("/users/:userId/connections/:connectionId", authed(deleteConnection)),
-    HttpRouter.post("/users/:userId/connections/:connectionId/refresh", authed(refreshConnection)),
-    HttpRouter.post("/users/:userId/connections/:connectionId/purge", authed(purgeConnection)),
-    HttpRouter.get("/users/:userId/jobs", authed(getUserJobs)),
-    HttpRouter.get("/jobs/:jobId", authed(getJob)),
-    HttpRouter.post("/jobs/:jobId/mfa", authed(postMfa))
-  )
+  const api = HttpRouter.empty
+    .pipe(
+      HttpRouter.post("/token", postToken),
+      HttpRouter.post("/users", authed(postUser)),
+      HttpRouter.get("/users/:userId", authed(getUser)),
+      HttpRouter.post("/users/:userId", authed(updateUser)),
+      HttpRouter.del("/users/:userId", authed(deleteUser)),
+      HttpRouter.get("/users/:userId/consents", authed(getConsents)),
+      HttpRouter.del("/users/:userId/consents/:consentId", authed(deleteConsent)),
+      HttpRouter.get("/users/:userId/connections", authed(getConnections)),
+      HttpRouter.post("/users/:userId/connections", authed(postConnection)),
+      HttpRouter.post("/users/:userId/connections/refresh", authed(refreshConnections)),
+      HttpRouter.get("/users/:userId/connections/:connectionId", authed(getConnection)),
+      HttpRouter.post("/users/:userId/connections/:connectionId", authed(updateConnection)),
+      HttpRouter.del("/users/:userId/connections/:connectionId", authed(deleteConnection)),
+      HttpRouter.post("/users/:userId/connections/:connectionId/refresh", authed(refreshConnection)),
+      HttpRouter.post("/users/:userId/connections/:connectionId/purge", authed(purgeConnection)),
+      HttpRouter.get("/users/:userId/jobs", authed(getUserJobs)),
+      HttpRouter.get("/jobs/:jobId", authed(getJob)),
+      HttpRouter.post("/jobs/:jobId/mfa", authed(postMfa))
+    )
+    .pipe(
+      HttpRouter.get("/events", authed(getEvents)),
+      HttpRouter.get("/events/types", authed(getEventTypes)),
+      HttpRouter.get("/events/types/:typeId", authed(getEventType)),
+      HttpRouter.get("/events/:eventId", authed(getEvent)),
+      HttpRouter.post("/notifications/webhooks", authed(postWebhook)),
+      HttpRouter.get("/notifications/webhooks", authed(getWebhooks)),
+      HttpRouter.get("/notifications/webhooks/:webhookId", authed(getWebhook)),
+      HttpRouter.post("/notifications/webhooks/:webhookId", authed(updateWebhook)),
+      HttpRouter.del("/notifications/webhooks/:webhookId", authed(deleteWebhook)),
+      HttpRouter.get("/notifications/webhooks/:webhookId/messages", authed(getMessages)),
+      HttpRouter.get("/notifications/webhooks/:webhookId/messages/:messageId", authed(getMessage)),
+      HttpRouter.post("/notifications/messages/test", authed(testMessage))
+    )
 
   const pages =
     ctx.consentPage === undefined

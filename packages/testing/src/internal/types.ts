@@ -5,7 +5,7 @@
  * @internal
  */
 import type { Duration, Effect } from "effect"
-import type { UnknownConsentError, UnknownUserError } from "./errors.js"
+import type { UnknownConnectionError, UnknownConsentError, UnknownUserError } from "./errors.js"
 
 /** See `InMemoryBasiq.BusinessAddress`. */
 export interface BusinessAddress {
@@ -194,7 +194,44 @@ export interface LayerOptions {
    * http(s) URL; default `<served url>/consent/done`).
    */
   readonly consentRedirectUrl?: string
+  /** The secret every subscription signs with; by default each gets a fresh `whsec_` secret. */
+  readonly webhookSecret?: string
+  /** Multiplies Basiq's retry delays and the 15 s attempt timeout (default 1; e.g. 0.001 served). */
+  readonly webhookRetryScale?: number
+  /**
+   * Receives every webhook delivery instead of the subscription's URL (Layer mode has no network:
+   * without it, each attempt fails with `error: "no webhookHandler option"`). A 2xx status is a
+   * success; another status, a failure or no answer within the timeout is a failed attempt.
+   */
+  readonly webhookHandler?: WebhookHandler
 }
+
+/** See `InMemoryBasiq.WebhookDelivery`. */
+export interface WebhookDelivery {
+  readonly subscriptionId: string
+  readonly messageId: string
+  readonly eventId: string
+  readonly eventTypeId: string
+  readonly url: string
+  /** 1 to 8. */
+  readonly attempt: number
+  /** When the attempt ended (ISO 8601, on the fake's clock). */
+  readonly at: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string
+  /** A 2xx status. */
+  readonly ok: boolean
+  readonly status?: number
+  /** `"timeout"`, `"request failed"` or `"no webhookHandler option"` when there is no status. */
+  readonly error?: string
+}
+
+/** See `InMemoryBasiq.WebhookHandler`. */
+export type WebhookHandler = (delivery: {
+  readonly url: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string
+}) => Effect.Effect<{ readonly status: number }, unknown>
 
 /** Controls of the in-memory Basiq; see `InMemoryBasiq.InMemoryBasiq`. */
 export interface Service {
@@ -256,4 +293,15 @@ export interface Service {
     readonly userId: string
     readonly consentId?: string
   }) => Effect.Effect<Consent, UnknownUserError | UnknownConsentError>
+  /**
+   * What the bank does when a login stops working: the connection becomes `invalid` (a running
+   * job no longer decides its status; a refresh or credentials update starts over) and
+   * `connection.invalidated` is emitted, unless it already was invalid. Answers the connection.
+   */
+  /** Every webhook delivery attempt, oldest first (the last 1000). */
+  readonly deliveries: Effect.Effect<ReadonlyArray<WebhookDelivery>>
+  readonly invalidateConnection: (options: {
+    readonly userId: string
+    readonly connectionId: string
+  }) => Effect.Effect<Connection, UnknownUserError | UnknownConnectionError>
 }
