@@ -7,6 +7,7 @@ import * as Facade from "../src/facade.js"
 import * as Retries from "../src/retries.js"
 import { inMemory } from "../src/runMain.js"
 import * as UsersExample from "../src/users.js"
+import * as WebhooksExample from "../src/webhooks.js"
 
 /** Runs an example program on virtual time: fork it, move the clock, join. */
 const onVirtualTime = <A, E, R>(program: Effect.Effect<A, E, R>) =>
@@ -17,6 +18,19 @@ const onVirtualTime = <A, E, R>(program: Effect.Effect<A, E, R>) =>
   })
 
 describe("examples", () => {
+  it.effect("webhooks: subscribe, receive, verify (a tampered body refused), fetch the event", () =>
+    Effect.gen(function* () {
+      const inbox = yield* WebhooksExample.makeInbox
+      const fiber = yield* Effect.fork(
+        WebhooksExample.program(inbox).pipe(Effect.provide(WebhooksExample.layer(inbox.handler)))
+      )
+      yield* TestClock.adjust("1 second")
+      const result = yield* Fiber.join(fiber)
+      expect(result.eventType).toBe("created")
+      expect(result.forged).toBe("NoMatchingSignature")
+    })
+  )
+
   it.effect("users: user, consent link, redirect, job, consents, purge, delete", () =>
     Effect.gen(function* () {
       const fiber = yield* Effect.fork(UsersExample.program)
