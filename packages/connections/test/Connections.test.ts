@@ -292,7 +292,7 @@ describe("requests on the wire", () => {
         yield* fake.use(op.call)
         const [sent] = yield* fake.api
         expect(sent!.body, op.name).toBeUndefined()
-        expect(headerNames(sent!), op.name).toEqual(["accept", "authorization", "user-agent"])
+        expect(headerNames(sent!), op.name).toEqual(["accept", "accept-encoding", "authorization", "user-agent"])
       }
     })
   )
@@ -302,7 +302,7 @@ describe("requests on the wire", () => {
       const fake = yield* makeFake({ api: () => reply.json(202, jobRef("j1")) })
       yield* fake.use((c) => c.postConnection(userId, fullPostBody))
       const [sent] = yield* fake.api
-      expect(headerNames(sent!)).toEqual(["accept", "authorization", "content-type", "user-agent"])
+      expect(headerNames(sent!)).toEqual(["accept", "accept-encoding", "authorization", "content-type", "user-agent"])
       expect(sent!.headers["content-type"]).toBe("application/json")
       expect(JSON.parse(sent!.body!)).toStrictEqual({
         loginId: LOGIN,

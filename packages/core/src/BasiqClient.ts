@@ -230,7 +230,13 @@ export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpC
       }
       return bearerHeader
     }
-    const baseHeaders = { accept: "application/json", "user-agent": config.userAgent }
+    // `accept-encoding` is set once here, not per request by the transports (browsers drop it: their
+    // fetch asks for gzip by itself).
+    const baseHeaders = {
+      accept: "application/json",
+      "accept-encoding": "gzip, deflate",
+      "user-agent": config.userAgent
+    }
 
     const operation = <Path extends string, A, E extends BasiqError.BasiqDecodeError, B = never, BI = never>(
       spec: OperationSpec<Path, A, E, B, BI>

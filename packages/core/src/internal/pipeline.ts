@@ -271,7 +271,10 @@ export const attempt = <A>(
   })
   const millis = Duration.toMillis(limits.timeout)
   const deadline: Deadline.AttemptDeadline = { millis, honored: false }
-  let bounded = Effect.locally(once, Deadline.currentAttemptDeadline, deadline)
+  let bounded: Effect.Effect<A, Failures.Failure> = Effect.withFiberRuntime((fiber) => {
+    Deadline.setAttemptDeadline(fiber, deadline)
+    return once
+  })
   if (limits.maxResponseBytes !== Response.defaultMaxResponseBytes) {
     bounded = Effect.locally(bounded, Response.currentMaxResponseBytes, limits.maxResponseBytes)
   }
