@@ -20,8 +20,35 @@ const expectedSignature = (secret: string, headers: Readonly<Record<string, stri
     .update(`${headers["webhook-id"]}.${headers["webhook-timestamp"]}.${body}`)
     .digest("base64")}`
 
-/** Lets forked fibers and WebCrypto promises run (no clock moves). */
-const settle = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve))).pipe(Effect.repeatN(20))
+/** One turn of the real event loop (no clock moves). */
+const turn = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+
+/** Lets forked fibers run for a few turns: enough for synchronous work, not for a promise on the threadpool. */
+const settle = turn.pipe(Effect.repeatN(20))
+
+/** How long (wall-clock) a condition may take to hold before the test fails instead of hanging. */
+const WALL_BOUND_MS = 20_000
+
+/**
+ * Turns the event loop until `check` holds (WebCrypto signing runs on the threadpool, so a loaded
+ * machine may need many turns); fails the test when it does not hold within {@link WALL_BOUND_MS}.
+ */
+const until = <E, R>(what: string, check: Effect.Effect<boolean, E, R>) =>
+  Effect.gen(function* () {
+    const start = performance.now()
+    while (!(yield* check)) {
+      if (performance.now() - start > WALL_BOUND_MS) return yield* Effect.dieMessage(`never happened: ${what}`)
+      yield* turn
+    }
+    // Let what the condition's fiber does next (register its next sleep) run too.
+    yield* settle
+  })
+
+/** The pending TestClock sleeps, as offsets from now. */
+const pendingSleeps = Effect.gen(function* () {
+  const now = yield* TestClock.currentTimeMillis
+  return [...(yield* TestClock.sleeps())].map((at) => at - now)
+})
 
 const run = <A, E>(
   effect: Effect.Effect<A, E, InMemoryBasiq.InMemoryBasiq | HttpClient.HttpClient>,
@@ -62,17 +89,34 @@ describe("webhook deliveries (Layer mode, TestClock)", () => {
         yield* TestClock.adjust("1 minute")
         const t0 = yield* TestClock.currentTimeMillis
         const user = yield* basiq.createUser({ email: "hook@hooli.example" })
-        yield* settle
+        const attempts = (n: number) =>
+          until(
+            `attempt ${n}`,
+            Effect.sync(() => received.length >= n)
+          )
+        yield* attempts(1)
         expect(received.map((r) => r.at - t0)).toEqual([0])
+        yield* until(
+          "the wait before attempt 2",
+          Effect.map(pendingSleeps, (s) => s.includes(5000))
+        )
         yield* TestClock.adjust("4999 millis")
         yield* settle
         expect(received).toHaveLength(1)
         yield* TestClock.adjust("1 millis")
-        yield* settle
+        yield* attempts(2)
+        yield* until(
+          "the wait before attempt 3",
+          Effect.map(pendingSleeps, (s) => s.includes(300_000))
+        )
         yield* TestClock.adjust("5 minutes")
-        yield* settle
+        yield* attempts(3)
+        yield* until(
+          "the wait before attempt 4",
+          Effect.map(pendingSleeps, (s) => s.includes(1_800_000))
+        )
         yield* TestClock.adjust("30 minutes")
-        yield* settle
+        yield* attempts(4)
         yield* TestClock.adjust("30 hours")
         yield* settle
         const second = 1000
@@ -138,13 +182,35 @@ describe("webhook deliveries (Layer mode, TestClock)", () => {
         expect((created.body as Subscription).secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/)
         const t0 = yield* TestClock.currentTimeMillis
         yield* basiq.createUser({ email: "slow@hooli.example" })
-        for (let i = 0; i < 40; i++) {
-          yield* settle
-          yield* TestClock.adjust("1 hour")
-        }
-        yield* settle
         // Scale 0.5: timeout 7.5 s, then waits of 2.5 s, 150 s, 900 s, 1 h, 2.5 h, 5 h, 5 h.
         const waits = [0, 2_500, 150_000, 900_000, 3_600_000, 9_000_000, 18_000_000, 18_000_000]
+        for (let i = 0; i < waits.length; i++) {
+          yield* until(
+            `attempt ${i + 1}`,
+            Effect.sync(() => times.length > i)
+          )
+          // The attempt is in flight: only its 7.5 s timeout is pending.
+          yield* until(
+            `attempt ${i + 1}'s timeout`,
+            Effect.map(pendingSleeps, (s) => s.includes(7_500))
+          )
+          yield* TestClock.adjust("7500 millis")
+          const wait = waits[i + 1]
+          if (wait !== undefined) {
+            yield* until(
+              `the wait before attempt ${i + 2}`,
+              Effect.map(pendingSleeps, (s) => s.includes(wait))
+            )
+            yield* TestClock.adjust(wait)
+          }
+        }
+        yield* until(
+          "8 recorded attempts",
+          Effect.map(basiq.deliveries, (d) => d.length === 8)
+        )
+        // No ninth attempt however long we wait.
+        yield* TestClock.adjust("2 days")
+        yield* settle
         let at = 0
         const expected = waits.map((w, i) => {
           at += w + (i === 0 ? 0 : 7_500)
@@ -206,7 +272,10 @@ describe("subscription routes", () => {
         expect(errorOf(yield* test({ eventTypeId: "user.exploded" }))?.code).toBe("invalid-content")
         const sent = yield* test({ eventTypeId: "connection.created", Text: "hello" })
         expect(sent.status).toBe(201)
-        yield* settle
+        yield* until(
+          "the test message's delivery",
+          Effect.sync(() => bodies.length > 0)
+        )
         expect(bodies.map((b) => JSON.parse(b))).toMatchObject([{ eventTypeId: "connection.created", Text: "hello" }])
       }),
       {
