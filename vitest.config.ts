@@ -12,6 +12,7 @@ const alias = {
   "@basiq-effect/users": src("./packages/users/src/index.ts"),
   "@basiq-effect/events": src("./packages/events/src/index.ts"),
   "@basiq-effect/testing": src("./packages/testing/src/index.ts"),
+  "@basiq-effect/redis": src("./packages/redis/src/index.ts"),
   "#transport": src("./packages/connections/src/internal/transport.node.ts")
 }
 
@@ -32,6 +33,7 @@ export default defineConfig({
       project("users", "packages/users"),
       project("events", "packages/events"),
       project("testing", "packages/testing"),
+      project("redis", "packages/redis"),
       project("examples", "examples")
     ]
   }

@@ -1,0 +1,11 @@
+/**
+ * @since 0.1.0
+ */
+
+/**
+ * Every error class, by name, for `instanceof` and `catchTag` users.
+ *
+ * @since 0.1.0
+ */
+export * from "@basiq-effect/core/errors"
+export * as BasiqRedis from "./BasiqRedis.js"
