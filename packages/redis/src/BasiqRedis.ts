@@ -311,9 +311,10 @@ const makeFleetLimiter = (client: Redis, prefix: string, options: BasiqRateLimit
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         if (down && now < downUntil) return share().take(key)
         if (!down) return viaRedis.take(key)
+        // Trying Redis again: an answer ends the outage (a failure renews it, without a warning).
         return Effect.tap(viaRedis.take(key), () =>
           Effect.suspend(() => {
-            if (!down || Date.now() < downUntil) return Effect.void
+            if (!down || downUntil > now) return Effect.void
             down = false
             return Effect.logInfo("Basiq rate budget on Redis answers again")
           })
