@@ -18,7 +18,7 @@
  * @since 0.1.0
  */
 
-import { BasiqClient, BasiqConfig, BasiqError } from "@basiq-effect/core"
+import { BasiqClient, BasiqConfig, BasiqError, type BasiqTokenStore } from "@basiq-effect/core"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -37,7 +37,7 @@ import * as Jobs from "./Jobs.js"
 
 /**
  * Options of {@link createConnectionsClient}: those of `BasiqConfig.layer`, plus an optional
- * transport layer.
+ * transport layer and an optional fleet layer.
  *
  * @since 0.1.0
  * @category models
@@ -45,6 +45,13 @@ import * as Jobs from "./Jobs.js"
 export interface Options extends BasiqConfig.Options {
   /** The transport (default: undici's keep-alive pool on Node.js, `fetch` elsewhere). */
   readonly httpClient?: Layer.Layer<HttpClient.HttpClient> | undefined
+  /**
+   * Share one server token (and optionally one rate budget) with other processes: a layer
+   * providing `BasiqTokenStore` and optionally `BasiqRateLimiter`, e.g.
+   * `BasiqRedis.layer({ url })` from `@basiq-effect/redis`. Built with the client, closed by
+   * `dispose()`.
+   */
+  readonly fleet?: BasiqTokenStore.Fleet | undefined
 }
 
 /**
@@ -159,9 +166,14 @@ export const createConnectionsClient = (options: Options): ConnectionsClient => 
   if (options.httpClient !== undefined && !Layer.isLayer(options.httpClient)) {
     throw new BasiqError.BasiqConfigError({ option: "httpClient", reason: "must be a Layer providing HttpClient" })
   }
+  const fleet = options.fleet
+  if (fleet !== undefined && !Layer.isLayer(fleet as unknown)) {
+    throw new BasiqError.BasiqConfigError({ option: "fleet", reason: "must be a Layer providing BasiqTokenStore" })
+  }
   const transport = options.httpClient ?? defaultTransport
+  const services = BasiqConnections.layerFromConfig(Layer.succeed(BasiqConfig.BasiqConfig, config.right))
   const { dispose, run } = Facade.makeFacadeRuntime(
-    Layer.provide(BasiqConnections.layerFromConfig(Layer.succeed(BasiqConfig.BasiqConfig, config.right)), transport)
+    fleet === undefined ? Layer.provide(services, transport) : Layer.provide(services, Layer.merge(transport, fleet))
   )
 
   const connections = <A, E>(
