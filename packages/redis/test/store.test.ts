@@ -302,6 +302,35 @@ describe("BasiqRedis.layer rate budget", () => {
     })
   )
 
+  it.scopedLive("Redis down mid-run: the budget falls back to this process's share, one warning, rejoins", () =>
+    Effect.gen(function* () {
+      const { apiRequests, call, layer, redis } = yield* setup()
+      const logs = captureLogs()
+      const fleet = BasiqRedis.layer({ url: redis.url, rateLimit: { limit: 1000, window: "1 hour" } })
+      yield* logs.provide(
+        Effect.gen(function* () {
+          for (let i = 0; i < 5; i++) yield* call
+          const counted = Number(yield* Effect.promise(() => redis.admin.hget("basiq:rate:requests", "c")))
+          expect(counted).toBe(5)
+          yield* redis.stop
+          for (let i = 0; i < 20; i++) yield* call
+          yield* redis.start
+          // Back: slots are counted in Redis again (a fresh window: the restarted Redis is empty).
+          const runtime = yield* Effect.runtime<BasiqClient.BasiqClient>()
+          yield* waitFor(async () => {
+            await Runtime.runPromise(runtime)(call)
+            return (await redis.admin.exists("basiq:rate:requests")) === 1
+          })
+        }).pipe(Effect.provide(layer(fleet)))
+      )
+      expect(yield* apiRequests).toBeGreaterThanOrEqual(26)
+      const warnings = logs.warnings().map((l) => l.message)
+      expect(warnings.filter((m) => m.includes("rate budget"))).toHaveLength(1)
+      expect(logs.lines.some((l) => l.message.includes("rate budget on Redis answers again"))).toBe(true)
+      nothingPrinted()
+    })
+  )
+
   it.scopedLive("interrupting a caller waiting for a slot ends the wait at once", () =>
     Effect.gen(function* () {
       const { call, layer, redis } = yield* setup()
