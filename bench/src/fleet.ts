@@ -99,6 +99,10 @@ const totalCommands = (stats: Readonly<Record<string, number>>) =>
     .filter(([name]) => name !== "info" && name !== "config|resetstat" && name !== "config")
     .reduce((a, [, n]) => a + n, 0)
 
+/** The commands run inside this package's scripts (`INFO commandstats` counts them too). */
+const scriptInner = (stats: Readonly<Record<string, number>>) =>
+  ["time", "hmget", "hset", "pexpireat", "pexpire"].reduce((a, name) => a + (stats[name] ?? 0), 0)
+
 const main = Effect.gen(function* () {
   const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "basiq-fleet-bench-"))
   const hotWorker = yield* Effect.promise(() => bundle("instructionsWorker.ts", dir, "cjs"))
@@ -108,9 +112,7 @@ const main = Effect.gen(function* () {
     Effect.promise(() => startServer()),
     (s) => Effect.promise(() => s.close())
   )
-  const out: Array<string> = []
   const say = (line: string) => {
-    out.push(line)
     process.stdout.write(`${line}\n`)
   }
 
@@ -169,18 +171,35 @@ const main = Effect.gen(function* () {
         INSTR_SYNC: "1",
         BENCH_REDIS_URL: redis.url
       })
-      await child.lines.next() // warm
+      // Lines other than the handshake are log lines (Effect's default logger): counted.
+      let logLines = 0
+      const until = async (accept: (line: string) => boolean) => {
+        for (;;) {
+          const { value } = await child.lines.next()
+          if (accept(value)) return value
+          logLines++
+        }
+      }
+      await until((l) => l === "warm")
       await Effect.runPromise(redis.resetStats)
       child.send("go")
-      await child.lines.next() // done
-      const commands = totalCommands(await Effect.runPromise(redis.commandStats))
+      await until((l) => l === "done")
+      const stats = await Effect.runPromise(redis.commandStats)
+      const commands = totalCommands(stats)
+      // Round trips: the commands clients sent (a script's inner commands are counted apart).
+      const roundTrips = totalCommands(stats) - scriptInner(stats)
       child.send("go")
-      const result = JSON.parse((await child.lines.next()).value) as { readonly cpuUs: number }
+      const result = JSON.parse(await until((l) => l.startsWith("{"))) as { readonly cpuUs: number }
       await child.exit
-      return { cpu: result.cpuUs / measured, commands: commands / measured }
+      return {
+        cpu: result.cpuUs / measured,
+        commands: commands / measured,
+        roundTrips: roundTrips / measured,
+        logLines
+      }
     })
   const modes = ["effect-undici", "effect-undici-fleet", "effect-undici-fleet-ratelimit"] as const
-  const perRound: Record<string, Array<{ cpu: number; commands: number }>> = {}
+  const perRound: Record<string, Array<{ cpu: number; commands: number; roundTrips: number; logLines: number }>> = {}
   for (let r = 0; r < rounds; r++) {
     for (const mode of modes) (perRound[mode] ??= []).push(yield* hot(mode))
   }
@@ -196,11 +215,25 @@ const main = Effect.gen(function* () {
           : "+ BasiqRedis.layer({ rateLimit })",
       fmt(median(xs.map((x) => x.cpu)), 1),
       mode === "effect-undici" ? "" : `${fmt(median(above), 1)} (rounds: ${above.map((a) => fmt(a, 1)).join(", ")})`,
-      fmt(median(xs.map((x) => x.commands)), 3)
+      fmt(median(xs.map((x) => x.roundTrips)), 3),
+      fmt(median(xs.map((x) => x.commands)), 3),
+      fmt(xs.reduce((a, x) => a + x.logLines, 0))
     ]
   })
   say(`\n### Hot path (token cached in process), getConnection c=50, ${fmt(measured)} calls x ${rounds} rounds\n`)
-  say(table(["variant", "CPU µs/call", "above no layer µs/call (median; per round)", "Redis commands/call"], hotRows))
+  say(
+    table(
+      [
+        "variant",
+        "CPU µs/call",
+        "above no layer µs/call (median; per round)",
+        "Redis round trips/call",
+        "Redis commands/call (script's inner included)",
+        "log lines (warnings)"
+      ],
+      hotRows
+    )
+  )
 
   // 3. Cold-start latency added by the store.
   const coldStart = (fleet: "none" | "empty" | "warm") =>
@@ -257,7 +290,6 @@ const main = Effect.gen(function* () {
     say("\n### Instructions per call (callgrind)\n")
     say(text.slice(text.indexOf("\nNode ")).trim())
   }
-  Fs.writeFileSync(Path.join(srcDir, "..", "fleet-results.md"), `${out.join("\n")}\n`)
 })
 
 Effect.runPromise(Effect.scoped(main)).catch((error: unknown) => {

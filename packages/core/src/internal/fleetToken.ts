@@ -105,9 +105,13 @@ export const make = (store: BasiqTokenStore.Service, options: Options): Effect.E
         })
       )
 
-    /** The stored token if it opens and is still valid. */
+    /**
+     * The stored token if it opens and is still valid. A read is tried twice before it counts as a
+     * fault: a busy process (hundreds of calls starting at once) can see its own event loop make a
+     * store's answer late, and a read is safe to repeat.
+     */
     const read = (k: Seal.Keys): Effect.Effect<Option.Option<Option.Option<Obtained>>> =>
-      Effect.flatMap(guarded(store.get(k.token)), (got) => {
+      Effect.flatMap(guarded(Effect.orElse(store.get(k.token), () => store.get(k.token))), (got) => {
         if (Option.isNone(got)) return Effect.succeedNone
         if (Option.isNone(got.value)) return Effect.succeedSome(Option.none())
         const sealed = got.value.value
