@@ -32,7 +32,8 @@ export default defineConfig({
       project("users", "packages/users"),
       project("events", "packages/events"),
       project("testing", "packages/testing"),
-      project("examples", "examples")
+      project("examples", "examples"),
+      project("scripts", "scripts")
     ]
   }
 })
