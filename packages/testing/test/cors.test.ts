@@ -105,28 +105,30 @@ describe("the served fake and browsers (CORS)", () => {
     })
   )
 
-  it.scopedLive("an injected fault's answer carries the CORS headers too, and a preflight does not take the fault", () =>
-    Effect.gen(function* () {
-      const { url, control } = yield* served
-      const token = yield* Effect.promise(() => serverToken(url).then((t) => t.token))
-      yield* control.injectFault({ path: /^\/jobs\//, fault: Fault.status({ status: 429, retryAfter: 7 }) })
-      yield* Effect.promise(async () => {
-        expect((await preflight(`${url}/jobs/j1`, PAGE)).status).toBe(204)
-        const limited = await fetch(`${url}/jobs/j1`, {
-          headers: { Authorization: `Bearer ${token}`, Accept: "application/json", Origin: PAGE }
+  it.scopedLive(
+    "an injected fault's answer carries the CORS headers too, and a preflight does not take the fault",
+    () =>
+      Effect.gen(function* () {
+        const { url, control } = yield* served
+        const token = yield* Effect.promise(() => serverToken(url).then((t) => t.token))
+        yield* control.injectFault({ path: /^\/jobs\//, fault: Fault.status({ status: 429, retryAfter: 7 }) })
+        yield* Effect.promise(async () => {
+          expect((await preflight(`${url}/jobs/j1`, PAGE)).status).toBe(204)
+          const limited = await fetch(`${url}/jobs/j1`, {
+            headers: { Authorization: `Bearer ${token}`, Accept: "application/json", Origin: PAGE }
+          })
+          expect(limited.status).toBe(429)
+          expect(limited.headers.get("retry-after")).toBe("7")
+          expect(limited.headers.get("access-control-allow-origin")).toBe(PAGE)
+          expect(limited.headers.get("access-control-expose-headers")).toBe("Retry-After")
+          // The fault was taken once, by the request: the next one reaches the routes.
+          const next = await fetch(`${url}/jobs/j1`, {
+            headers: { Authorization: `Bearer ${token}`, Accept: "application/json", Origin: PAGE }
+          })
+          expect(next.status).toBe(404)
         })
-        expect(limited.status).toBe(429)
-        expect(limited.headers.get("retry-after")).toBe("7")
-        expect(limited.headers.get("access-control-allow-origin")).toBe(PAGE)
-        expect(limited.headers.get("access-control-expose-headers")).toBe("Retry-After")
-        // The fault was taken once, by the request: the next one reaches the routes.
-        const next = await fetch(`${url}/jobs/j1`, {
-          headers: { Authorization: `Bearer ${token}`, Accept: "application/json", Origin: PAGE }
-        })
-        expect(next.status).toBe(404)
+        const methods = (yield* control.journal).map((entry) => `${entry.method} ${entry.path}`)
+        expect(methods).toEqual(["POST /token", "GET /jobs/j1", "GET /jobs/j1"])
       })
-      const methods = (yield* control.journal).map((entry) => `${entry.method} ${entry.path}`)
-      expect(methods).toEqual(["POST /token", "GET /jobs/j1", "GET /jobs/j1"])
-    })
   )
 })
