@@ -33,7 +33,11 @@ export default defineConfig({
       project("events", "packages/events"),
       project("testing", "packages/testing"),
       project("examples", "examples"),
-      project("scripts", "scripts")
+      project("scripts", "scripts"),
+      {
+        resolve: { alias },
+        test: { name: "browser", include: ["examples/browser/**/*.test.ts"], testTimeout: 30_000, hookTimeout: 60_000 }
+      }
     ]
   }
 })
