@@ -7,6 +7,7 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 const alias = {
   "@basiq-effect/core/node": src("./packages/core/src/node.ts"),
   "@basiq-effect/core/errors": src("./packages/core/src/errors.ts"),
+  "@basiq-effect/core/facade": src("./packages/core/src/facade.ts"),
   "@basiq-effect/core": src("./packages/core/src/index.ts"),
   "@basiq-effect/connections": src("./packages/connections/src/index.ts"),
   "@basiq-effect/users": src("./packages/users/src/index.ts"),
