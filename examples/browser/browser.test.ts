@@ -167,12 +167,12 @@ describe("the SDK in headless Chromium", () => {
     await app?.close()
   })
 
-  it("loads the page bundled for the browser: fetch transport, no undici, no API key", async () => {
+  it("loads the page bundled for the browser: no undici, no API key", async () => {
     expect(bundle).not.toMatch(/undici/i)
     expect(bundle).not.toContain(API_KEY)
     await page.goto(app.url)
     await page.waitForFunction(() => window.basiqPage !== undefined, undefined, { timeout: 5_000 })
-    expect(await page.evaluate(() => window.basiqPage?.transport)).toBe("fetch")
+    expect(await page.evaluate(() => window.basiqPage?.fetchCalls())).toBe(0)
     expect(await page.content()).not.toContain(API_KEY)
     expect(pageErrors).toEqual([])
   })
@@ -225,6 +225,10 @@ describe("the SDK in headless Chromium", () => {
     expect(first.id).toBe(jobId)
     expect(first.steps.map((s) => s.title)).toContain("verify-credentials")
 
+    // The facade's requests went through the browser's fetch.
+    expect(await page.evaluate(() => window.basiqPage!.fetchCalls())).toBe(1)
+    expect(app.state.mints).toBe(mintsBefore + 1)
+
     const done = await page.evaluate((id) => window.basiqPage!.waitForJob(id), jobId)
     expect(done.state).toBe("Succeeded")
     expect(done.steps.every((s) => s.status === "success")).toBe(true)
@@ -233,8 +237,14 @@ describe("the SDK in headless Chromium", () => {
     const missing = await page.evaluate(() => window.basiqPage!.getJobError("no-such-job"))
     expect(missing).toEqual({ tag: "BasiqNotFoundError", status: 404 })
 
-    // The page asked its back end for client tokens, and never called /token or sent a key.
-    expect(app.state.mints).toBeGreaterThan(mintsBefore)
+    // The client token is reused; once Basiq rejects it (expired), the facade asks for a new one once.
+    expect(app.state.mints).toBe(mintsBefore + 1)
+    await Effect.runPromise(served.control.expireTokens())
+    const again = await page.evaluate((id) => window.basiqPage!.getJob(id), jobId)
+    expect(again.state).toBe("Succeeded")
+    expect(app.state.mints).toBe(mintsBefore + 2)
+
+    // The page never called /token nor sent a key: every request it made is a job read.
     const journal = (await Effect.runPromise(served.control.journal)).filter(
       (entry) => entry.headers.origin === app.url
     )

@@ -6,23 +6,22 @@
  * `window.basiqPage`.
  */
 
-import { Jobs } from "@basiq-effect/connections"
-import { BasiqAuth, BasiqClient, BasiqConfig, BasiqError, FetchTransport } from "@basiq-effect/core"
+import { createConnectionsClient, Jobs } from "@basiq-effect/connections"
 import { Webhooks } from "@basiq-effect/events"
 import { ConsentUi } from "@basiq-effect/users"
-import { Effect, Either, Layer, ManagedRuntime, Redacted, Schedule } from "effect"
+import { Effect, Schedule } from "effect"
 
 /** What the page offers the test (all results are plain, serializable values). */
 export interface BasiqPage {
-  /** The transport the SDK uses here. */
-  readonly transport: string
+  /** How many requests to Basiq went through the browser's own `fetch` (the SDK's transport here). */
+  readonly fetchCalls: () => number
   /** Reads the redirect back from the consent page (`location.href` by default). */
   readonly parseRedirect: (href?: string) => ConsentUi.Redirect
   /** Reads a job's status once. */
   readonly getJob: (jobId: string) => Promise<JobView>
   /** Waits until the job is done (polling every 10 ms, at most 10 s). */
   readonly waitForJob: (jobId: string) => Promise<JobView>
-  /** A call that fails: the error's tag, status and message, as the SDK reports them. */
+  /** A call that fails: the error's tag and status, as the SDK reports them. */
   readonly getJobError: (jobId: string) => Promise<{ readonly tag: string; readonly status: number | undefined }>
   /** Verifies a webhook delivery with WebCrypto. */
   readonly verify: (delivery: {
@@ -57,28 +56,20 @@ const clientToken = async (): Promise<string> => {
 
 const baseUrl = document.body.dataset.basiqUrl ?? ""
 
-/** The SDK over `fetch`, authenticated with the client token only. */
-const runtime = ManagedRuntime.make(
-  Jobs.layer.pipe(
-    Layer.provide(BasiqClient.layer),
-    Layer.provide(
-      Layer.succeed(BasiqAuth.BasiqAuth, {
-        token: Effect.map(
-          Effect.tryPromise({
-            try: clientToken,
-            catch: () =>
-              new BasiqError.BasiqAuthenticationError({ reason: "the client token could not be read", attempts: 1 })
-          }),
-          Redacted.make
-        ),
-        invalidate: () => Effect.void,
-        clientToken: () => Effect.dieMessage("the browser mints no client token")
-      })
-    ),
-    Layer.provide(BasiqConfig.layer({ apiKey: "none-in-the-browser", baseUrl })),
-    Layer.provide(FetchTransport.layer)
-  )
-)
+// The app counts the requests to Basiq made with the browser's `fetch` (the SDK looks it up per request).
+let fetchCalls = 0
+const browserFetch = window.fetch.bind(window)
+window.fetch = (input, init) => {
+  const url = input instanceof Request ? input.url : String(input)
+  if (baseUrl !== "" && url.startsWith(baseUrl)) fetchCalls++
+  return browserFetch(input, init)
+}
+
+/**
+ * The promise facade with a client token instead of an API key: it calls `clientToken` for a
+ * token, and again when Basiq rejects it (expired). The default transport here is `fetch`.
+ */
+const basiq = createConnectionsClient({ clientToken, baseUrl })
 
 const view = (job: Parameters<typeof Jobs.jobState>[0]): JobView => ({
   id: job.id,
@@ -87,34 +78,18 @@ const view = (job: Parameters<typeof Jobs.jobState>[0]): JobView => ({
 })
 
 const page: BasiqPage = {
-  transport: "fetch",
+  fetchCalls: () => fetchCalls,
   parseRedirect: (href = window.location.href) => ConsentUi.parseRedirect(href),
-  getJob: (jobId) =>
-    runtime.runPromise(
-      Effect.map(
-        Effect.flatMap(Jobs.Jobs, (j) => j.getJob(jobId)),
-        view
-      )
-    ),
+  getJob: (jobId) => basiq.getJob(jobId).then(view),
   waitForJob: (jobId) =>
-    runtime.runPromise(
-      Effect.map(
-        Effect.flatMap(Jobs.Jobs, (j) =>
-          j.waitForJob(jobId, { schedule: Schedule.spaced("10 millis"), timeout: "10 seconds" })
-        ),
-        view
-      )
-    ),
+    basiq.waitForJob(jobId, { schedule: Schedule.spaced("10 millis"), timeout: "10 seconds" }).then(view),
   getJobError: (jobId) =>
-    runtime.runPromise(
-      Effect.flatMap(Jobs.Jobs, (j) => j.getJob(jobId)).pipe(
-        Effect.either,
-        Effect.map((result) =>
-          Either.isRight(result)
-            ? { tag: "none", status: undefined }
-            : { tag: result.left._tag, status: "status" in result.left ? Number(result.left.status) : undefined }
-        )
-      )
+    basiq.getJob(jobId).then(
+      () => ({ tag: "none", status: undefined }),
+      (error: unknown) => ({
+        tag: error instanceof Error && "_tag" in error ? String(error._tag) : String(error),
+        status: error instanceof Error && "status" in error ? Number(error.status) : undefined
+      })
     ),
   verify: ({ secret, body, headers }) =>
     Effect.runPromise(
