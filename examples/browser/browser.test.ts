@@ -20,6 +20,8 @@ import type {} from "./page.js"
 
 const API_KEY = "browser-test-api-key-5f0c2a"
 const CHROMIUM = "/usr/bin/chromium"
+/** A host name that is not loopback to the fake's CORS check, resolved to 127.0.0.1 by Chromium. */
+const FOREIGN_HOST = "app.example"
 
 /** The page, bundled for the browser as an app would bundle it. */
 const bundlePage = async () => {
@@ -31,11 +33,13 @@ const bundlePage = async () => {
     platform: "browser",
     target: "es2022",
     conditions: ["@basiq-effect/source"],
+    minify: true,
+    metafile: true,
     logLevel: "silent"
   })
   const [file] = result.outputFiles
   if (file === undefined) throw new Error("esbuild produced nothing")
-  return file.text
+  return { text: file.text, inputs: Object.keys(result.metafile.inputs) }
 }
 
 interface Delivery {
@@ -124,7 +128,7 @@ const eventually = async (condition: () => boolean, ms = 5_000) => {
 }
 
 describe("the SDK in headless Chromium", () => {
-  let bundle = ""
+  let bundle = { text: "", inputs: [] as ReadonlyArray<string> }
   let app: Awaited<ReturnType<typeof startApp>>
   let scope: Scope.CloseableScope
   let served: InMemoryBasiq.Served
@@ -138,7 +142,7 @@ describe("the SDK in headless Chromium", () => {
 
   beforeAll(async () => {
     bundle = await bundlePage()
-    app = await startApp(bundle)
+    app = await startApp(bundle.text)
     scope = Effect.runSync(Scope.make())
     served = await Effect.runPromise(
       Scope.extend(
@@ -155,7 +159,10 @@ describe("the SDK in headless Chromium", () => {
     sdk = ManagedRuntime.make(backEnd(served))
     app.state.mint = (userId) =>
       sdk.runPromise(Effect.flatMap(BasiqClient.BasiqClient, (c) => c.clientToken(userId))).then(Redacted.value)
-    browser = await chromium.launch({ executablePath: CHROMIUM })
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [`--host-resolver-rules=MAP ${FOREIGN_HOST} 127.0.0.1`]
+    })
     page = await browser.newPage()
     page.on("pageerror", (error) => pageErrors.push(error.message))
   }, 60_000)
@@ -168,8 +175,11 @@ describe("the SDK in headless Chromium", () => {
   })
 
   it("loads the page bundled for the browser: no undici, no API key", async () => {
-    expect(bundle).not.toMatch(/undici/i)
-    expect(bundle).not.toContain(API_KEY)
+    // The `#transport` condition picked FetchTransport: undici and the Node transport are not in the bundle.
+    expect(bundle.inputs.some((path) => path.endsWith("packages/core/src/FetchTransport.ts"))).toBe(true)
+    expect(bundle.inputs.some((path) => path.endsWith("internal/transport.default.ts"))).toBe(true)
+    expect(bundle.inputs.filter((path) => /undici|transport\.node|node:/i.test(path))).toEqual([])
+    expect(bundle.text).not.toContain(API_KEY)
     await page.goto(app.url)
     await page.waitForFunction(() => window.basiqPage !== undefined, undefined, { timeout: 5_000 })
     expect(await page.evaluate(() => window.basiqPage?.fetchCalls())).toBe(0)
@@ -233,16 +243,16 @@ describe("the SDK in headless Chromium", () => {
     expect(done.state).toBe("Succeeded")
     expect(done.steps.every((s) => s.status === "success")).toBe(true)
 
-    // A status error crosses CORS with its status and becomes the SDK's tagged error.
-    const missing = await page.evaluate(() => window.basiqPage!.getJobError("no-such-job"))
-    expect(missing).toEqual({ tag: "BasiqNotFoundError", status: 404 })
-
     // The client token is reused; once Basiq rejects it (expired), the facade asks for a new one once.
     expect(app.state.mints).toBe(mintsBefore + 1)
     await Effect.runPromise(served.control.expireTokens())
     const again = await page.evaluate((id) => window.basiqPage!.getJob(id), jobId)
     expect(again.state).toBe("Succeeded")
     expect(app.state.mints).toBe(mintsBefore + 2)
+
+    // A status error crosses CORS with its status and becomes the SDK's tagged error.
+    const missing = await page.evaluate(() => window.basiqPage!.getJobError("no-such-job"))
+    expect(missing).toEqual({ tag: "BasiqNotFoundError", status: 404, reason: undefined })
 
     // The page never called /token nor sent a key: every request it made is a job read.
     const journal = (await Effect.runPromise(served.control.journal)).filter(
@@ -286,6 +296,21 @@ describe("the SDK in headless Chromium", () => {
       secret: "whsec_c2VjcmV0LW9mLXNvbWVvbmUtZWxzZQ=="
     })
     expect(wrongSecret).toEqual({ ok: false, reason: "NoMatchingSignature" })
+    expect(pageErrors).toEqual([])
+  })
+  it("a page on another origin is refused by the browser (no CORS answer): nothing reaches the fake", async () => {
+    expect(jobId).not.toBe("")
+    const foreignOrigin = app.url.replace("127.0.0.1", FOREIGN_HOST)
+    await page.goto(foreignOrigin)
+    await page.waitForFunction(() => window.basiqPage !== undefined, undefined, { timeout: 5_000 })
+    const before = (await Effect.runPromise(served.control.journal)).length
+    const refused = await page.evaluate((id) => window.basiqPage!.getJobError(id), jobId)
+    // The browser's opaque "Failed to fetch" is the SDK's ConnectionReset.
+    expect(refused).toEqual({ tag: "BasiqTransportError", status: undefined, reason: "ConnectionReset" })
+    // Only the back end's client token exchange arrived; the page's request never did.
+    const after = await Effect.runPromise(served.control.journal)
+    expect(after.slice(before).map((entry) => `${entry.method} ${entry.path}`)).toEqual(["POST /token"])
+    expect(after.some((entry) => entry.headers.origin === foreignOrigin)).toBe(false)
     expect(pageErrors).toEqual([])
   })
 })

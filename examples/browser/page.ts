@@ -21,8 +21,8 @@ export interface BasiqPage {
   readonly getJob: (jobId: string) => Promise<JobView>
   /** Waits until the job is done (polling every 10 ms, at most 10 s). */
   readonly waitForJob: (jobId: string) => Promise<JobView>
-  /** A call that fails: the error's tag and status, as the SDK reports them. */
-  readonly getJobError: (jobId: string) => Promise<{ readonly tag: string; readonly status: number | undefined }>
+  /** A call that fails (one attempt, no retries): the error's tag, status and reason, as the SDK reports them. */
+  readonly getJobError: (jobId: string) => Promise<CallError>
   /** Verifies a webhook delivery with WebCrypto. */
   readonly verify: (delivery: {
     readonly secret: string
@@ -32,6 +32,13 @@ export interface BasiqPage {
     | { readonly ok: true; readonly eventTypeId: string; readonly eventId: string }
     | { readonly ok: false; readonly reason: string }
   >
+}
+
+/** A failed call as the page shows it. */
+export interface CallError {
+  readonly tag: string
+  readonly status: number | undefined
+  readonly reason: string | undefined
 }
 
 /** A job as the page shows it. */
@@ -71,6 +78,12 @@ window.fetch = (input, init) => {
  */
 const basiq = createConnectionsClient({ clientToken, baseUrl })
 
+/** The same, without retries (to see a failure at once). */
+const once = createConnectionsClient({ clientToken, baseUrl, retry: false })
+
+const field = (error: unknown, name: string): unknown =>
+  typeof error === "object" && error !== null && name in error ? (error as Record<string, unknown>)[name] : undefined
+
 const view = (job: Parameters<typeof Jobs.jobState>[0]): JobView => ({
   id: job.id,
   steps: job.steps.map((s) => ({ title: s.title, status: s.status })),
@@ -84,12 +97,17 @@ const page: BasiqPage = {
   waitForJob: (jobId) =>
     basiq.waitForJob(jobId, { schedule: Schedule.spaced("10 millis"), timeout: "10 seconds" }).then(view),
   getJobError: (jobId) =>
-    basiq.getJob(jobId).then(
-      () => ({ tag: "none", status: undefined }),
-      (error: unknown) => ({
-        tag: error instanceof Error && "_tag" in error ? String(error._tag) : String(error),
-        status: error instanceof Error && "status" in error ? Number(error.status) : undefined
-      })
+    once.getJob(jobId).then(
+      (): CallError => ({ tag: "none", status: undefined, reason: undefined }),
+      (error: unknown): CallError => {
+        const status = field(error, "status")
+        const reason = field(error, "reason")
+        return {
+          tag: String(field(error, "_tag") ?? error),
+          status: typeof status === "number" ? status : undefined,
+          reason: typeof reason === "string" ? reason : undefined
+        }
+      }
     ),
   verify: ({ secret, body, headers }) =>
     Effect.runPromise(
