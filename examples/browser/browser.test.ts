@@ -252,7 +252,17 @@ describe("the SDK in headless Chromium", () => {
 
     // A status error crosses CORS with its status and becomes the SDK's tagged error.
     const missing = await page.evaluate(() => window.basiqPage!.getJobError("no-such-job"))
-    expect(missing).toEqual({ tag: "BasiqNotFoundError", status: 404, reason: undefined })
+    expect(missing).toEqual({ tag: "BasiqNotFoundError", status: 404, reason: undefined, retryAfterSeconds: undefined })
+
+    // A 429's Retry-After is readable by the page (the fake exposes it): the SDK's rate limit error carries it.
+    await Effect.runPromise(
+      served.control.injectFault({
+        path: `/jobs/${jobId}`,
+        fault: InMemoryBasiq.Fault.status({ status: 429, retryAfter: 3600 })
+      })
+    )
+    const limited = await page.evaluate((id) => window.basiqPage!.getJobError(id), jobId)
+    expect(limited).toEqual({ tag: "BasiqRateLimitError", status: 429, reason: undefined, retryAfterSeconds: 3600 })
 
     // The page never called /token nor sent a key: every request it made is a job read.
     const journal = (await Effect.runPromise(served.control.journal)).filter(
@@ -306,7 +316,12 @@ describe("the SDK in headless Chromium", () => {
     const before = (await Effect.runPromise(served.control.journal)).length
     const refused = await page.evaluate((id) => window.basiqPage!.getJobError(id), jobId)
     // The browser's opaque "Failed to fetch" is the SDK's ConnectionReset.
-    expect(refused).toEqual({ tag: "BasiqTransportError", status: undefined, reason: "ConnectionReset" })
+    expect(refused).toEqual({
+      tag: "BasiqTransportError",
+      status: undefined,
+      reason: "ConnectionReset",
+      retryAfterSeconds: undefined
+    })
     // Only the back end's client token exchange arrived; the page's request never did.
     const after = await Effect.runPromise(served.control.journal)
     expect(after.slice(before).map((entry) => `${entry.method} ${entry.path}`)).toEqual(["POST /token"])

@@ -9,7 +9,7 @@
 import { createConnectionsClient, Jobs } from "@basiq-effect/connections"
 import { Webhooks } from "@basiq-effect/events"
 import { ConsentUi } from "@basiq-effect/users"
-import { Effect, Schedule } from "effect"
+import { Duration, Effect, Schedule } from "effect"
 
 /** What the page offers the test (all results are plain, serializable values). */
 export interface BasiqPage {
@@ -39,6 +39,8 @@ export interface CallError {
   readonly tag: string
   readonly status: number | undefined
   readonly reason: string | undefined
+  /** `Retry-After` in seconds, when the SDK could read it (the fake exposes it to browsers). */
+  readonly retryAfterSeconds: number | undefined
 }
 
 /** A job as the page shows it. */
@@ -98,14 +100,16 @@ const page: BasiqPage = {
     basiq.waitForJob(jobId, { schedule: Schedule.spaced("10 millis"), timeout: "10 seconds" }).then(view),
   getJobError: (jobId) =>
     once.getJob(jobId).then(
-      (): CallError => ({ tag: "none", status: undefined, reason: undefined }),
+      (): CallError => ({ tag: "none", status: undefined, reason: undefined, retryAfterSeconds: undefined }),
       (error: unknown): CallError => {
         const status = field(error, "status")
         const reason = field(error, "reason")
+        const retryAfter = field(error, "retryAfter")
         return {
           tag: String(field(error, "_tag") ?? error),
           status: typeof status === "number" ? status : undefined,
-          reason: typeof reason === "string" ? reason : undefined
+          reason: typeof reason === "string" ? reason : undefined,
+          retryAfterSeconds: Duration.isDuration(retryAfter) ? Duration.toSeconds(retryAfter) : undefined
         }
       }
     ),
