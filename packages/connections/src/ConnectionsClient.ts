@@ -152,7 +152,25 @@ export const createConnectionsClient = (options: Options): ConnectionsClient => 
   const { dispose, run } = Facade.makeFacadeRuntime(
     Layer.provideMerge(Layer.merge(Connections.layer, Jobs.layer), Facade.clientLayer(options, defaultTransport))
   )
+  return { ...methods(run), dispose }
+}
 
+/**
+ * The services the methods of {@link createConnectionsClient} run on.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Services = Connections.Connections | Jobs.Jobs | BasiqClient.BasiqClient
+
+/**
+ * The methods of {@link createConnectionsClient} (all but `dispose`) over a facade runtime's
+ * `run`: how `createBasiqClient` (package `basiq-effect`) shares them on its own runtime.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const methods = (run: Facade.FacadeRuntime<Services>["run"]): Omit<ConnectionsClient, "dispose"> => {
   const connections = <A, E>(
     ids: Readonly<Record<string, unknown>>,
     f: (service: Connections.Service) => Effect.Effect<A, E>
@@ -233,8 +251,7 @@ export const createConnectionsClient = (options: Options): ConnectionsClient => 
             Effect.flatMap(BasiqClient.BasiqClient, (client) => Effect.map(client.clientToken(userId), Redacted.value))
           ),
         opts
-      ),
-    dispose
+      )
   }
 }
 
