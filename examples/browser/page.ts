@@ -1,15 +1,14 @@
 /**
- * A page of a web app that uses the SDK in the browser, bundled by esbuild for the browser
- * (`FetchTransport` is the default transport there). It holds no API key: its back end (the
+ * A page of a web app that uses the SDK's promise client (`createBasiqClient` from
+ * `basiq-effect`) in the browser, bundled by esbuild for the browser (`FetchTransport` is the
+ * default transport there). It holds no API key: its back end (the
  * test's page server) mints a `CLIENT_ACCESS` token for the signed-in user at
  * `/api/client-token`, and the page calls Basiq with it. The browser test drives it through
  * `window.basiqPage`.
  */
 
-import { createConnectionsClient, Jobs } from "@basiq-effect/connections"
-import { Webhooks } from "@basiq-effect/events"
-import { ConsentUi } from "@basiq-effect/users"
-import { Duration, Effect, Schedule } from "effect"
+import { type ConsentUi, createBasiqClient, Jobs } from "basiq-effect"
+import { Duration, Schedule } from "effect"
 
 /** What the page offers the test (all results are plain, serializable values). */
 export interface BasiqPage {
@@ -75,13 +74,13 @@ window.fetch = (input, init) => {
 }
 
 /**
- * The promise facade with a client token instead of an API key: it calls `clientToken` for a
+ * The promise client with a client token instead of an API key: it calls `clientToken` for a
  * token, and again when Basiq rejects it (expired). The default transport here is `fetch`.
  */
-const basiq = createConnectionsClient({ clientToken, baseUrl })
+const basiq = createBasiqClient({ clientToken, baseUrl })
 
 /** The same, without retries (to see a failure at once). */
-const once = createConnectionsClient({ clientToken, baseUrl, retry: false })
+const once = createBasiqClient({ clientToken, baseUrl, retry: false })
 
 const field = (error: unknown, name: string): unknown =>
   typeof error === "object" && error !== null && name in error ? (error as Record<string, unknown>)[name] : undefined
@@ -94,12 +93,12 @@ const view = (job: Parameters<typeof Jobs.jobState>[0]): JobView => ({
 
 const page: BasiqPage = {
   fetchCalls: () => fetchCalls,
-  parseRedirect: (href = window.location.href) => ConsentUi.parseRedirect(href),
-  getJob: (jobId) => basiq.getJob(jobId).then(view),
+  parseRedirect: (href = window.location.href) => basiq.consentUi.parseRedirect(href),
+  getJob: (jobId) => basiq.jobs.getJob(jobId).then(view),
   waitForJob: (jobId) =>
-    basiq.waitForJob(jobId, { schedule: Schedule.spaced("10 millis"), timeout: "10 seconds" }).then(view),
+    basiq.jobs.waitForJob(jobId, { schedule: Schedule.spaced("10 millis"), timeout: "10 seconds" }).then(view),
   getJobError: (jobId) =>
-    once.getJob(jobId).then(
+    once.jobs.getJob(jobId).then(
       (): CallError => ({ tag: "none", status: undefined, reason: undefined, retryAfterSeconds: undefined }),
       (error: unknown): CallError => {
         const status = field(error, "status")
@@ -114,13 +113,9 @@ const page: BasiqPage = {
       }
     ),
   verify: ({ secret, body, headers }) =>
-    Effect.runPromise(
-      Webhooks.verify({ secret, payload: body, headers }).pipe(
-        Effect.match({
-          onSuccess: (n) => ({ ok: true, eventTypeId: n.eventTypeId, eventId: n.eventId }) as const,
-          onFailure: (e) => ({ ok: false, reason: e.reason }) as const
-        })
-      )
+    basiq.webhooks.verify(body, headers, { secret }).then(
+      (n) => ({ ok: true, eventTypeId: n.eventTypeId, eventId: n.eventId }) as const,
+      (error: unknown) => ({ ok: false, reason: String(field(error, "reason") ?? error) }) as const
     )
 }
 
