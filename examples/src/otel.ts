@@ -10,10 +10,7 @@
  *
  * Run: `pnpm exec tsx --conditions=@basiq-effect/source examples/src/otel.ts`
  */
-import { BasiqConnections, Connections, Jobs } from "@basiq-effect/connections"
-import { WebhookSubscriptions, Webhooks } from "@basiq-effect/events"
 import { InMemoryBasiq } from "@basiq-effect/testing"
-import { ConsentUi, Users } from "@basiq-effect/users"
 import { NodeSdk } from "@effect/opentelemetry"
 import {
   InMemorySpanExporter,
@@ -21,6 +18,7 @@ import {
   SimpleSpanProcessor,
   type SpanExporter
 } from "@opentelemetry/sdk-trace-base"
+import { Basiq, Connections, ConsentUi, Jobs, Users, WebhookSubscriptions, Webhooks } from "basiq-effect"
 import { Console, type Duration, Effect, Layer, Queue, Redacted, Schedule } from "effect"
 import { isMain, runMain } from "./runMain.js"
 
@@ -45,8 +43,7 @@ export const layer = (
   inbox: Queue.Queue<{ readonly headers: Record<string, string>; readonly body: string }>,
   stepDuration: Duration.DurationInput = "200 millis"
 ) =>
-  Layer.mergeAll(Users.layer, WebhookSubscriptions.layer).pipe(
-    Layer.provideMerge(BasiqConnections.layerWithoutHttpClient({ apiKey: apiKey })),
+  Basiq.layerWithoutHttpClient({ apiKey }).pipe(
     Layer.provideMerge(
       InMemoryBasiq.layer({
         stepDuration,

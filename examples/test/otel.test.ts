@@ -1,6 +1,6 @@
-import { BasiqAuth } from "@basiq-effect/core"
 import { describe, expect, it } from "@effect/vitest"
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base"
+import { BasiqAuth } from "basiq-effect"
 import { Effect, Fiber, Redacted, TestClock } from "effect"
 import * as Otel from "../src/otel.js"
 
