@@ -7,12 +7,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import { fileURLToPath } from "node:url"
-import { BasiqConnections, Jobs } from "@basiq-effect/connections"
-import { BasiqClient } from "@basiq-effect/core"
-import { WebhookSubscriptions } from "@basiq-effect/events"
 import { InMemoryBasiq } from "@basiq-effect/testing"
-import { ConsentUi, Users } from "@basiq-effect/users"
-import { Effect, Exit, Layer, ManagedRuntime, Redacted, Scope } from "effect"
+import { Basiq, BasiqClient, ConsentUi, Jobs, Users, WebhookSubscriptions } from "basiq-effect"
+import { Effect, Exit, type Layer, ManagedRuntime, Redacted, Scope } from "effect"
 import { build } from "esbuild"
 import { type Browser, chromium, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -112,11 +109,7 @@ const startApp = async (bundle: string) => {
 
 /** The app back end's SDK (Node, with the API key). */
 const backEnd = (served: InMemoryBasiq.Served) =>
-  Layer.mergeAll(Users.layer, WebhookSubscriptions.layer).pipe(
-    Layer.provideMerge(
-      BasiqConnections.layer({ apiKey: API_KEY, baseUrl: served.url, consentUiUrl: served.consentUrl })
-    )
-  )
+  Basiq.layer({ apiKey: API_KEY, baseUrl: served.url, consentUiUrl: served.consentUrl })
 
 /** Polls `condition` every 5 ms for at most `ms` (real time). */
 const eventually = async (condition: () => boolean, ms = 5_000) => {
