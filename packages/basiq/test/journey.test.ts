@@ -7,7 +7,7 @@ import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { InMemoryBasiq } from "@basiq-effect/testing"
 import { describe, expect, it } from "@effect/vitest"
-import { BasiqNotFoundError, createBasiqClient, WebhookVerificationError } from "basiq-effect"
+import { BasiqNotFoundError, createBasiqClient, Jobs, WebhookVerificationError } from "basiq-effect"
 import { Effect, Redacted } from "effect"
 
 interface Received {
@@ -122,7 +122,7 @@ describe("the v3 journey through createBasiqClient (served fake, real time)", ()
       )
       expect(job.steps.every((s) => s.status === "success")).toBe(true)
       expect(steps.length).toBeGreaterThan(0)
-      const connectionId = job.links.source?.split("/").at(-1) ?? ""
+      const connectionId = Jobs.connectionIdFromJob(job) ?? ""
       const connection = yield* Effect.promise(() => basiq.connections.getConnection(user.id, connectionId))
       expect(connection.status).toBe("active")
       expect(connection.accounts?.data?.length).toBeGreaterThan(0)
