@@ -6,6 +6,7 @@ import * as ConnectionsExample from "../src/connections.js"
 import * as Demo from "../src/demo.js"
 import * as Errors from "../src/errors.js"
 import * as Facade from "../src/facade.js"
+import * as Promises from "../src/promises.js"
 import * as Retries from "../src/retries.js"
 import { inMemory } from "../src/runMain.js"
 import * as UsersExample from "../src/users.js"
@@ -110,6 +111,17 @@ describe("examples", () => {
       expect(tokenRequests).toHaveLength(1)
       expect(JSON.stringify(tokenRequests[0]?.body)).toContain("CLIENT_ACCESS")
     }).pipe(Effect.provide(inMemory()))
+  )
+
+  it.live("promises: the v3 journey with createBasiqClient, consenting through the fake's consent page", () =>
+    Effect.gen(function* () {
+      const fake = yield* InMemoryBasiq.serve({ stepDuration: "5 millis" })
+      const lines: Array<string> = []
+      const result = yield* Effect.promise(() => Promises.journey(fake.url, fake.consentUrl, (l) => lines.push(l)))
+      expect(result).toEqual({ state: "signup-42", accounts: 4, accountsAfterPurge: 0, gone: "gone (404)" })
+      expect(lines.join("\n")).toContain("token=<hidden>")
+      expect(lines.join("\n")).not.toMatch(/token=(?!<hidden>)/)
+    }).pipe(Effect.scoped)
   )
 
   it.live("facade: the lifecycle with promises over the served fake", () =>
