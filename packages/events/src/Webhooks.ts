@@ -362,7 +362,7 @@ export const verify = (options: VerifyOptions): Effect.Effect<Notification, Webh
     if (!matched) return yield* fail("NoMatchingSignature")
     const notification = parsePayload(options.payload)
     return Either.isLeft(notification) ? yield* Effect.fail(notification.left) : notification.right
-  }).pipe(Effect.withSpan("basiq.webhooks.verify"))
+  }).pipe(Effect.withSpan("basiq.webhooks.verify", { captureStackTrace: false }))
 
 /**
  * Signs a payload as Basiq does and returns the three headers (`webhook-id`, `webhook-timestamp`,
