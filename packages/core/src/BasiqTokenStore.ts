@@ -26,7 +26,7 @@ import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
-import type { BasiqTokenStoreError } from "./errors.js"
+import type { BasiqConfigError, BasiqTokenStoreError } from "./errors.js"
 
 /**
  * The store's operations. `key` is an opaque name derived by core (the implementation may add its
@@ -60,9 +60,10 @@ export class BasiqTokenStore extends Context.Tag("@basiq-effect/core/BasiqTokenS
 /**
  * The `fleet` option of the facades and all-in-one layers: a layer providing `BasiqTokenStore` and
  * optionally a `BasiqRateLimiter` (e.g. `BasiqRedis.layer(...)` from `@basiq-effect/redis`). The
- * client's auth and pipeline are built with it in their context.
+ * client's auth and pipeline are built with it in their context. Its only failure is a bad option
+ * (`BasiqConfigError`); a store of your own that can fail otherwise maps its error (or dies).
  *
  * @since 0.1.0
  * @category models
  */
-export type Fleet = Layer.Layer<BasiqTokenStore, unknown>
+export type Fleet = Layer.Layer<BasiqTokenStore, BasiqConfigError>
