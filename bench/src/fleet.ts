@@ -200,8 +200,9 @@ const main = Effect.gen(function* () {
     })
   const modes = ["effect-undici", "effect-undici-fleet", "effect-undici-fleet-ratelimit"] as const
   const perRound: Record<string, Array<{ cpu: number; commands: number; roundTrips: number; logLines: number }>> = {}
+  for (const mode of modes) perRound[mode] = []
   for (let r = 0; r < rounds; r++) {
-    for (const mode of modes) (perRound[mode] ??= []).push(yield* hot(mode))
+    for (const mode of modes) perRound[mode]!.push(yield* hot(mode))
   }
   const base = perRound["effect-undici"]!
   const hotRows = modes.map((mode) => {
