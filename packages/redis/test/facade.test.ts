@@ -3,6 +3,7 @@ import { BasiqConfigError, BasiqRateLimitError } from "@basiq-effect/core"
 import { BasiqRedis } from "@basiq-effect/redis"
 import { InMemoryBasiq } from "@basiq-effect/testing"
 import { describe, expect, it } from "@effect/vitest"
+import { createBasiqClient } from "basiq-effect"
 import { Effect } from "effect"
 import { startRedis } from "./utils/redisServer.js"
 
@@ -56,7 +57,23 @@ describe("createConnectionsClient({ fleet })", () => {
     })
   )
 
+  it.scopedLive("createBasiqClient takes the same option: its users calls share the fleet's token", () =>
+    Effect.gen(function* () {
+      const redis = yield* startRedis
+      const fake = yield* InMemoryBasiq.serve({ apiKeys: [apiKey] })
+      const user = yield* fake.control.createUser({ email: "umbrella@example.com" })
+      const make = () => createBasiqClient({ apiKey, baseUrl: fake.url, fleet: BasiqRedis.layer({ url: redis.url }) })
+      const a = make()
+      const b = make()
+      expect((yield* Effect.promise(() => a.users.getUser(user.id))).id).toBe(user.id)
+      expect((yield* Effect.promise(() => b.connections.getConnections(user.id))).data).toEqual([])
+      expect((yield* fake.control.journal).filter((e) => e.path === "/token")).toHaveLength(1)
+      yield* Effect.promise(() => Promise.all([a.dispose(), b.dispose()]))
+    })
+  )
+
   it("a fleet that is not a Layer throws BasiqConfigError naming it", () => {
     expect(() => createConnectionsClient({ apiKey, fleet: {} as never })).toThrow(BasiqConfigError)
+    expect(() => createBasiqClient({ apiKey, fleet: "redis://x" as never })).toThrow(/"fleet"/)
   })
 })
