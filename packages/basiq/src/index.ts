@@ -30,7 +30,9 @@ export {
   BasiqClient,
   BasiqConfig,
   BasiqError,
+  BasiqRateLimiter,
   BasiqRetry,
+  BasiqTokenStore,
   FetchTransport
 } from "@basiq-effect/core"
 export * from "@basiq-effect/core/errors"
