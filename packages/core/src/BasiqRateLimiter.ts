@@ -12,10 +12,11 @@
  * does not use it does not bundle it). A fleet-wide budget is `BasiqRedis.layer({ rateLimit })`
  * from `@basiq-effect/redis`.
  *
- * The budget is a fixed window: at most `limit` slots per `window`, counted from the first slot
- * taken. Callers beyond it wait for a later window. At a window edge, requests of the end of one
- * window and of the start of the next can fall within one `window`-long stretch: any sliding
- * window sees at most `2 × limit`.
+ * The budget is `@effect/experimental`'s fixed window: a window starts at the first slot taken
+ * and holds `limit` slots; callers beyond them wait for a later window (the count is kept for
+ * `slots × window / limit`, so sparse traffic starts fresh windows sooner). A burst gets at most
+ * `limit` per `window`; at a window edge, requests of the end of one window and of the start of the
+ * next can fall within one `window`-long stretch: any sliding window sees at most `2 × limit`.
  *
  * @since 0.1.0
  */
