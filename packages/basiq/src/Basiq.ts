@@ -21,7 +21,7 @@
  */
 
 import { Connections, Jobs } from "@basiq-effect/connections"
-import { type BasiqAuth, BasiqClient, BasiqConfig, type BasiqError } from "@basiq-effect/core"
+import { type BasiqAuth, BasiqClient, BasiqConfig, type BasiqError, type BasiqTokenStore } from "@basiq-effect/core"
 import { Events, WebhookSubscriptions } from "@basiq-effect/events"
 import { Consents, Users } from "@basiq-effect/users"
 import type * as HttpClient from "@effect/platform/HttpClient"
@@ -48,6 +48,19 @@ export type Services =
   | BasiqConfig.BasiqConfig
 
 /**
+ * Options of {@link layer} and {@link layerWithoutHttpClient}: those of `BasiqConfig.layer`, plus
+ * `fleet`: a layer providing `BasiqTokenStore` and optionally `BasiqRateLimiter` (e.g.
+ * `BasiqRedis.layer()` from `@basiq-effect/redis`), so that many processes share one token and one
+ * rate budget.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options extends BasiqConfig.Options {
+  readonly fleet?: BasiqTokenStore.Fleet | undefined
+}
+
+/**
  * The service layers, each needing only the core `BasiqClient`.
  *
  * @since 0.1.0
@@ -71,9 +84,12 @@ export const services: Layer.Layer<
  * @category layers
  */
 export const layerFromConfig = <E, R>(
-  config: Layer.Layer<BasiqConfig.BasiqConfig, E, R>
-): Layer.Layer<Services, E | BasiqError.BasiqConfigError, HttpClient.HttpClient | R> =>
-  Layer.provideMerge(services, BasiqClient.layerFrom(config))
+  config: Layer.Layer<BasiqConfig.BasiqConfig, E, R>,
+  fleet?: BasiqTokenStore.Fleet
+): Layer.Layer<Services, E | BasiqError.BasiqConfigError, HttpClient.HttpClient | R> => {
+  const all = Layer.provideMerge(services, BasiqClient.layerFrom(config))
+  return fleet === undefined ? all : Layer.provide(all, fleet)
+}
 
 /**
  * Every service, leaving `HttpClient.HttpClient` to the caller (e.g. `InMemoryBasiq.layer()` in
@@ -83,9 +99,9 @@ export const layerFromConfig = <E, R>(
  * @category layers
  */
 export const layerWithoutHttpClient = (
-  options: BasiqConfig.Options
+  options: Options
 ): Layer.Layer<Services, BasiqError.BasiqConfigError, HttpClient.HttpClient> =>
-  layerFromConfig(BasiqConfig.layer(options))
+  layerFromConfig(BasiqConfig.layer(options), options.fleet)
 
 /**
  * Every service over the default transport: undici's keep-alive pool on Node.js
@@ -95,18 +111,19 @@ export const layerWithoutHttpClient = (
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: BasiqConfig.Options): Layer.Layer<Services, BasiqError.BasiqConfigError> =>
+export const layer = (options: Options): Layer.Layer<Services, BasiqError.BasiqConfigError> =>
   Layer.provide(layerWithoutHttpClient(options), defaultTransport)
 
 /**
  * Every service over the default transport, configured from Effect `Config` (by default
  * `BASIQ_API_KEY`, `BASIQ_BASE_URL`, `BASIQ_API_VERSION`). A missing `BASIQ_API_KEY` is a
- * `BasiqConfigError` naming it.
+ * `BasiqConfigError` naming it. `options.fleet` as in {@link Options}.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  config?: Config.Config.Wrap<BasiqConfig.Options>
+  config?: Config.Config.Wrap<BasiqConfig.Options>,
+  options: { readonly fleet?: BasiqTokenStore.Fleet | undefined } = {}
 ): Layer.Layer<Services, BasiqError.BasiqConfigError | ConfigError.ConfigError> =>
-  Layer.provide(layerFromConfig(BasiqConfig.layerConfig(config)), defaultTransport)
+  Layer.provide(layerFromConfig(BasiqConfig.layerConfig(config), options.fleet), defaultTransport)

@@ -28,7 +28,8 @@ import * as BasiqError from "./BasiqError.js"
 import * as BasiqRetry from "./BasiqRetry.js"
 import { BasiqTokenStore } from "./BasiqTokenStore.js"
 import type { RequestContext } from "./internal/failures.js"
-import * as FleetToken from "./internal/fleetToken.js"
+import { EngineId } from "./internal/fleetEngine.js"
+import type * as FleetToken from "./internal/fleetToken.js"
 import * as Paths from "./internal/paths.js"
 import * as Pipeline from "./internal/pipeline.js"
 import * as RateLimiter from "./internal/rateLimiter.js"
@@ -222,15 +223,23 @@ export const make: Effect.Effect<
     limiterKey: RateLimiter.keys.token
   }
   // A token store in the context: the server token is shared with the fleet (client tokens never).
+  // Its fleet logic comes with the store (`BasiqTokenStore.make`), so it is bundled only with one.
   const store = Option.getOrUndefined(yield* Effect.serviceOption(BasiqTokenStore))
+  const engine: unknown = store?.[EngineId]
+  if (store !== undefined && typeof engine !== "function") {
+    return yield* new BasiqError.BasiqConfigError({
+      option: "fleet",
+      reason: "the BasiqTokenStore service must be built with BasiqTokenStore.make"
+    })
+  }
   const fleet =
     store === undefined
       ? undefined
-      : yield* FleetToken.make(store, {
+      : yield* store[EngineId](store, {
           apiKey,
           baseUrl: config.baseUrl,
           apiVersion: config.apiVersion,
-          ...FleetToken.boundsFor(config.timeout)
+          timeout: config.timeout
         })
   const tokenRequest = HttpClientRequest.post(`${config.baseUrl}/token`).pipe(
     HttpClientRequest.setHeaders({
@@ -389,16 +398,6 @@ export const layerClientToken = <E, R>(
             readonly deferred: Deferred.Deferred<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>
           } = empty
       const fetchToken = Effect.provide(get, context).pipe(
-        Effect.flatMap((token) =>
-          Redacted.isRedacted(token) && typeof Redacted.value(token) === "string" && Redacted.value(token).length > 0
-            ? Effect.succeed(token)
-            : Effect.fail(
-                new BasiqError.BasiqAuthenticationError({
-                  reason: "the client token getter gave no token",
-                  attempts: 1
-                })
-              )
-        ),
         Effect.catchAllCause((cause) =>
           Effect.fail(
             cause._tag === "Fail" && cause.error instanceof BasiqError.BasiqAuthenticationError

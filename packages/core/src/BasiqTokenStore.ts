@@ -17,7 +17,9 @@
  * falls back to its own cache and exchange, logs one warning per outage (Effect's logger), and
  * uses the store again as soon as it answers.
  *
- * Core ships no implementation.
+ * Core ships no implementation. A store (yours, or `@basiq-effect/redis`'s) is built with
+ * {@link make}, which attaches core's fleet logic to the five operations: a program that never
+ * builds a store (a browser page) does not bundle that logic.
  *
  * @since 0.1.0
  */
@@ -27,6 +29,8 @@ import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type { BasiqConfigError, BasiqTokenStoreError } from "./errors.js"
+import { EngineId } from "./internal/fleetEngine.js"
+import * as FleetToken from "./internal/fleetToken.js"
 
 /**
  * The store's operations. `key` is an opaque name derived by core (the implementation may add its
@@ -35,7 +39,7 @@ import type { BasiqConfigError, BasiqTokenStoreError } from "./errors.js"
  * @since 0.1.0
  * @category models
  */
-export interface Service {
+export interface Operations {
   /** The value stored at `key`, if any. */
   readonly get: (key: string) => Effect.Effect<Option.Option<Uint8Array>, BasiqTokenStoreError>
   /** Stores `sealed` at `key`, expiring after `ttl`. */
@@ -50,6 +54,50 @@ export interface Service {
   /** Releases the lock `key` only if `owner` still holds it (compare-and-delete). */
   readonly unlock: (key: string, owner: string) => Effect.Effect<void, BasiqTokenStoreError>
 }
+
+/**
+ * A store as `BasiqAuth` uses it: the operations and core's fleet logic over them (build it with
+ * {@link make}).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service extends Operations {
+  /** @internal */
+  readonly [EngineId]: typeof FleetToken.engine
+}
+
+/**
+ * Builds the store service from its five operations (core adds the sealing, key names, lock
+ * and wait logic).
+ *
+ * @example
+ * ```ts
+ * import { BasiqTokenStore } from "@basiq-effect/core"
+ * import { Effect, Layer, Option } from "effect"
+ *
+ * // A store of your own: five operations over your shared cache.
+ * const store = BasiqTokenStore.make({
+ *   get: () => Effect.succeed(Option.none()),
+ *   set: () => Effect.void,
+ *   deleteIf: () => Effect.void,
+ *   lock: () => Effect.succeed(Option.some("owner")),
+ *   unlock: () => Effect.void
+ * })
+ * const fleet = Layer.succeed(BasiqTokenStore.BasiqTokenStore, store)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (operations: Operations): Service => ({
+  get: operations.get,
+  set: operations.set,
+  deleteIf: operations.deleteIf,
+  lock: operations.lock,
+  unlock: operations.unlock,
+  [EngineId]: FleetToken.engine
+})
 
 /**
  * @since 0.1.0

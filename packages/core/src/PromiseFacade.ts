@@ -76,7 +76,7 @@ export const clientLayer = (
   if (getToken !== undefined && options.apiKey !== undefined) {
     throw new BasiqError.BasiqConfigError({
       option: "clientToken",
-      reason: "give either apiKey (server side) or clientToken (code that holds no API key), not both"
+      reason: "give apiKey or clientToken, not both"
     })
   }
   if (getToken === undefined && options.apiKey === undefined) {

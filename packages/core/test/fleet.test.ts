@@ -272,3 +272,34 @@ describe("BasiqAuth with a BasiqTokenStore", () => {
     })
   )
 })
+
+describe("a store not built with BasiqTokenStore.make", () => {
+  it.effect("fails the auth layer with BasiqConfigError naming fleet (nothing sent)", () =>
+    Effect.gen(function* () {
+      const fake = yield* makeFake({ api: () => ok })
+      const raw: BasiqTokenStore.Operations = {
+        get: () => Effect.succeed(Option.none()),
+        set: () => Effect.void,
+        deleteIf: () => Effect.void,
+        lock: () => Effect.succeed(Option.some("owner")),
+        unlock: () => Effect.void
+      }
+      const exit = yield* Effect.exit(
+        Layer.build(
+          BasiqAuth.layer.pipe(
+            Layer.provide(BasiqConfig.layer({ apiKey })),
+            Layer.provide(Layer.succeed(HttpClient.HttpClient, fake.client)),
+            Layer.provide(Layer.succeed(BasiqTokenStore.BasiqTokenStore, raw as BasiqTokenStore.Service))
+          )
+        ).pipe(Effect.scoped)
+      )
+      expect(Exit.isFailure(exit)).toBe(true)
+      if (Exit.isFailure(exit)) {
+        const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+        expect(error?._tag).toBe("BasiqConfigError")
+        expect(error?.option).toBe("fleet")
+      }
+      expect(yield* fake.sent).toHaveLength(0)
+    })
+  )
+})

@@ -138,7 +138,7 @@ export const makeTokenStore = (client: Redis, prefix: string): BasiqTokenStore.S
     (operation: BasiqTokenStoreError["operation"]) =>
     (e: unknown): BasiqTokenStoreError =>
       new BasiqTokenStoreError({ operation, reason: Client.reasonOf(e) })
-  return BasiqTokenStore.BasiqTokenStore.of({
+  return BasiqTokenStore.make({
     get: (key) =>
       command(() => client.getBuffer(prefix + key)).pipe(
         // A key of another type at this name holds nothing of ours: a miss, replaced by the next set.

@@ -68,8 +68,29 @@ export const boundsFor = (timeout: Duration.Duration) => {
 const pollFirst = 20
 const pollMax = 250
 
+/**
+ * The engine `BasiqTokenStore.make` attaches: {@link make} with the bounds of {@link boundsFor}.
+ *
+ * @internal
+ */
+export const engine = (
+  store: BasiqTokenStore.Operations,
+  options: {
+    readonly apiKey: Redacted.Redacted<string>
+    readonly baseUrl: string
+    readonly apiVersion: string
+    readonly timeout: Duration.Duration
+  }
+): Effect.Effect<Fleet> =>
+  make(store, {
+    apiKey: options.apiKey,
+    baseUrl: options.baseUrl,
+    apiVersion: options.apiVersion,
+    ...boundsFor(options.timeout)
+  })
+
 /** @internal */
-export const make = (store: BasiqTokenStore.Service, options: Options): Effect.Effect<Fleet> =>
+export const make = (store: BasiqTokenStore.Operations, options: Options): Effect.Effect<Fleet> =>
   Effect.gen(function* () {
     const keys = yield* Effect.cached(Seal.deriveKeys(options.apiKey, options.baseUrl, options.apiVersion))
     // One warning per outage: set at the first failure, cleared by the next answer.

@@ -41,7 +41,7 @@ export const makeMemoryStore = (): MemoryStore => {
       return Effect.succeed(f(now))
     })
   Object.assign(self, {
-    service: BasiqTokenStore.BasiqTokenStore.of({
+    service: BasiqTokenStore.make({
       get: (key) => op("get", key, () => Option.fromNullable(entries.get(key)?.value)),
       set: (key, sealed, ttl) =>
         op("set", key, (now) => {
