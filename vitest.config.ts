@@ -32,7 +32,15 @@ export default defineConfig({
       project("users", "packages/users"),
       project("events", "packages/events"),
       project("testing", "packages/testing"),
-      project("examples", "examples")
+      project("examples", "examples"),
+      {
+        test: {
+          name: "packages-install",
+          include: ["test/**/*.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 600_000
+        }
+      }
     ]
   }
 })

@@ -37,6 +37,19 @@ const signal = Effect.async<NodeJS.Signals>((resume) => {
   })
 })
 
+/**
+ * Ends when the process that started this one is gone. A wrapper such as `npx` runs the bin
+ * through `sh -c`, which does not pass a SIGTERM on: when the wrapper is stopped, this process is
+ * re-parented, and that is the signal to stop too.
+ */
+const parentGone = Effect.async<"parent exited">((resume) => {
+  const parent = process.ppid
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) resume(Effect.succeed("parent exited"))
+  }, 200)
+  return Effect.sync(() => clearInterval(timer))
+})
+
 const main = async (): Promise<number> => {
   let options: ServeOptions | "help"
   try {
@@ -56,7 +69,7 @@ const main = async (): Promise<number> => {
       Effect.gen(function* () {
         const { url } = yield* serve(served)
         print(process.stdout, `listening on ${url}`)
-        const received = yield* signal
+        const received = yield* Effect.race(signal, parentGone)
         print(process.stdout, `${received}: stopping`)
       })
     )
