@@ -46,6 +46,16 @@ const targets = (value) =>
       ? Object.values(value).flatMap(targets)
       : []
 
+/** A manifest field without the `@basiq-effect/source` condition, at any depth. */
+const withoutSource = (value) =>
+  value !== null && typeof value === "object"
+    ? Object.fromEntries(
+        Object.entries(value)
+          .filter(([key]) => key !== "@basiq-effect/source")
+          .map(([key, inner]) => [key, withoutSource(inner)])
+      )
+    : value
+
 const problems = []
 const tarballs = []
 for (const dir of packages) {
@@ -79,6 +89,17 @@ for (const dir of packages) {
     )
   }
   const manifest = JSON.parse(manifestText)
+  // The packed `exports` / `imports` are the workspace ones without the source condition: a
+  // subpath added to `exports` but not to `publishConfig.exports` would be missing from the package.
+  const source = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"))
+  for (const field of ["exports", "imports"]) {
+    const expected = JSON.stringify(withoutSource(source[field]))
+    if (JSON.stringify(manifest[field]) !== expected) {
+      problems.push(
+        `${made[0]}: packed ${field} differ from package.json ${field} without @basiq-effect/source (update publishConfig.${field})`
+      )
+    }
+  }
   if (manifest.license !== "MIT") problems.push(`${made[0]}: license is ${String(manifest.license)}, not MIT`)
   for (const field of ["main", "types", "bin", "exports", "imports"]) {
     for (const target of targets(manifest[field])) {

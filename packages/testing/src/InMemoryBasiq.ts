@@ -388,6 +388,28 @@ const defaultOrigin = "https://au-api.basiq.io"
  * over an in-process `fetch` (no socket), so tests run the production client. The fake runs on the
  * runtime that builds the layer, so `TestClock.adjust` advances jobs, token expiry and delays.
  *
+ * @example
+ * ```ts
+ * import { BasiqConnections, Connections } from "@basiq-effect/connections"
+ * import { InMemoryBasiq } from "@basiq-effect/testing"
+ * import { Effect, Layer } from "effect"
+ *
+ * const TestLayer = BasiqConnections.layerWithoutHttpClient({ apiKey: "any-key" }).pipe(
+ *   Layer.provideMerge(InMemoryBasiq.layer())
+ * )
+ *
+ * const program = Effect.gen(function* () {
+ *   const fake = yield* InMemoryBasiq.InMemoryBasiq
+ *   const connections = yield* Connections.Connections
+ *   const user = yield* fake.createUser({ email: "max@example.com" })
+ *   yield* fake.seedConnection({ userId: user.id })
+ *   const list = yield* connections.getConnections(user.id)
+ *   if (list.data.length !== 1) throw new Error("expected one connection")
+ * })
+ *
+ * await Effect.runPromise(program.pipe(Effect.provide(TestLayer)))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -491,6 +513,7 @@ const promise = <A, E>(effect: Effect.Effect<A, E>): Promise<A> =>
  * {@link serve} for promise users: serves a fresh in-memory Basiq on 127.0.0.1 (Node only, real
  * clock) with no Effect `Scope` to manage. It runs until `close()`.
  *
+ * @example
  * ```ts
  * import { createConnectionsClient } from "@basiq-effect/connections"
  * import { InMemoryBasiq } from "@basiq-effect/testing"
@@ -499,7 +522,8 @@ const promise = <A, E>(effect: Effect.Effect<A, E>): Promise<A> =>
  * const basiq = createConnectionsClient({ apiKey: "any-key", baseUrl: fake.url })
  * const user = await fake.createUser({ email: "max@example.com" })
  * const { jobIds } = await fake.completeConsent({ userId: user.id, loginId: "laurieBream", password: "business2024" })
- * const job = await basiq.waitForJob(jobIds[0]!)
+ * const job = await basiq.waitForJob(jobIds[0] ?? "")
+ * if (!job.steps.every((step) => step.status === "success")) throw new Error("the job did not succeed")
  * await basiq.dispose()
  * await fake.close()
  * ```
