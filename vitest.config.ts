@@ -7,11 +7,14 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 const alias = {
   "@basiq-effect/core/node": src("./packages/core/src/node.ts"),
   "@basiq-effect/core/errors": src("./packages/core/src/errors.ts"),
+  "@basiq-effect/core/facade": src("./packages/core/src/facade.ts"),
   "@basiq-effect/core": src("./packages/core/src/index.ts"),
   "@basiq-effect/connections": src("./packages/connections/src/index.ts"),
   "@basiq-effect/users": src("./packages/users/src/index.ts"),
   "@basiq-effect/events": src("./packages/events/src/index.ts"),
   "@basiq-effect/testing": src("./packages/testing/src/index.ts"),
+  "basiq-effect/node": src("./packages/basiq/src/node.ts"),
+  "basiq-effect": src("./packages/basiq/src/index.ts"),
   "#transport": src("./packages/connections/src/internal/transport.node.ts")
 }
 
@@ -31,6 +34,7 @@ export default defineConfig({
       project("connections", "packages/connections"),
       project("users", "packages/users"),
       project("events", "packages/events"),
+      project("basiq", "packages/basiq"),
       project("testing", "packages/testing"),
       project("examples", "examples"),
       {
@@ -40,6 +44,11 @@ export default defineConfig({
           testTimeout: 600_000,
           hookTimeout: 600_000
         }
+      },
+      project("scripts", "scripts"),
+      {
+        resolve: { alias },
+        test: { name: "browser", include: ["examples/browser/**/*.test.ts"], testTimeout: 30_000, hookTimeout: 60_000 }
       }
     ]
   }

@@ -139,7 +139,7 @@ const makeApp = (name: string, extra: Record<string, unknown> = {}): string => {
 /** What the program prints when every style works. */
 const expected = {
   effect: { connections: 1, missing: "BasiqNotFoundError" },
-  promise: { steps: ["success", "success", "success"], notFound: true },
+  promise: { steps: ["success", "success", "success"], notFound: true, umbrellaUser: "umbrella@example.com" },
   webhook: "connection.created",
   redirect: { jobIds: ["j1", "j2"], state: "s" }
 }

@@ -19,7 +19,8 @@ export interface BundleResult {
 
 const benchDir = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
 
-const entry = `
+/** A browser program on `createConnectionsClient` (goal <= 100 KB min+gz). */
+export const connectionsEntry = `
 import { createConnectionsClient } from "@basiq-effect/connections"
 
 const basiq = createConnectionsClient({ apiKey: "browser-demo-key" })
@@ -27,6 +28,26 @@ basiq.getConnection("user-1", "connection-1").then(
   (connection) => console.log(connection.id, connection.accounts?.data.length),
   (error) => console.error(error._tag)
 )
+`
+
+/** A browser program on `createBasiqClient` using every group (goal <= 130 KB min+gz). */
+export const basiqEntry = `
+import { createBasiqClient } from "basiq-effect"
+
+const basiq = createBasiqClient({ clientToken: () => fetch("/api/basiq-token").then((r) => r.text()) })
+const run = async () => {
+  const user = await basiq.users.getUser("user-1")
+  const link = await basiq.consentUi.link(user.id, { state: "s" })
+  const { jobIds } = basiq.consentUi.parseRedirect(location.href)
+  const job = await basiq.jobs.waitForJob(jobIds[0], { onProgress: (j) => console.log(j.steps) })
+  const connections = await basiq.connections.getConnections(user.id)
+  const consents = await basiq.consents.getConsents(user.id)
+  const events = await basiq.events.getEvents({ filter: "user.id.eq(user-1)" })
+  const hooks = await basiq.webhooks.subscriptions.getSubscriptions()
+  const n = await basiq.webhooks.verify("{}", {}, { secret: "whsec_AAAA" })
+  console.log(link, job, connections, consents, events, hooks, n)
+}
+run().catch((error) => console.error(error._tag))
 `
 
 /** The package an input path belongs to (`effect`, `@effect/platform`, `@basiq-effect/core`...). */
@@ -41,7 +62,7 @@ const packageOf = (input: string): string => {
   return "(entry)"
 }
 
-export const measureBundle = async (): Promise<BundleResult> => {
+export const measureBundle = async (entry: string = connectionsEntry): Promise<BundleResult> => {
   const result = await esbuild.build({
     stdin: { contents: entry, resolveDir: Path.join(benchDir, "src"), sourcefile: "facade-program.ts", loader: "ts" },
     bundle: true,

@@ -2,8 +2,11 @@ import { InMemoryBasiq } from "@basiq-effect/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, TestClock } from "effect"
 import * as ClientToken from "../src/clientToken.js"
+import * as ConnectionsExample from "../src/connections.js"
+import * as Demo from "../src/demo.js"
 import * as Errors from "../src/errors.js"
 import * as Facade from "../src/facade.js"
+import * as Promises from "../src/promises.js"
 import * as Retries from "../src/retries.js"
 import { inMemory } from "../src/runMain.js"
 import * as UsersExample from "../src/users.js"
@@ -18,6 +21,38 @@ const onVirtualTime = <A, E, R>(program: Effect.Effect<A, E, R>) =>
   })
 
 describe("examples", () => {
+  it.effect("demo (pnpm start): the v3 journey on TestClock, the webhook verified, the data purged", () =>
+    Effect.gen(function* () {
+      const inbox = yield* Demo.makeInbox
+      const fiber = yield* Effect.fork(Demo.journey(inbox).pipe(Effect.provide(Demo.layer(inbox.handler))))
+      for (let i = 0; i < 60 && fiber.unsafePoll() === null; i++) yield* TestClock.adjust("1 second")
+      const result = yield* Fiber.join(fiber)
+      expect(result).toEqual({
+        verified: "connection.created",
+        event: "connection.created",
+        state: "signup-42",
+        accountsBefore: 4,
+        accountsAfter: 0
+      })
+    })
+  )
+
+  it.effect("connections: a connection's life, from login to delete", () =>
+    Effect.gen(function* () {
+      const fiber = yield* Effect.fork(ConnectionsExample.inMemoryLifecycle)
+      for (let i = 0; i < 120 && fiber.unsafePoll() === null; i++) yield* TestClock.adjust("1 second")
+      yield* Fiber.join(fiber)
+      const basiq = yield* InMemoryBasiq.InMemoryBasiq
+      const journal = yield* basiq.journal
+      // It ends by itself (a step that went wrong dies): one delete, one MFA answer, three logins.
+      expect(journal.filter((e) => e.method === "DELETE").map((e) => e.path)).toEqual([
+        expect.stringMatching(/^\/users\/[^/]+\/connections\/[^/]+$/)
+      ])
+      expect(journal.filter((e) => e.method === "POST" && e.path.endsWith("/mfa"))).toHaveLength(1)
+      expect(journal.filter((e) => e.method === "POST" && /\/connections$/.test(e.path))).toHaveLength(3)
+    }).pipe(Effect.provide(ConnectionsExample.layer()))
+  )
+
   it.effect("webhooks: subscribe, receive, verify (a tampered body refused), fetch the event", () =>
     Effect.gen(function* () {
       const inbox = yield* WebhooksExample.makeInbox
@@ -76,6 +111,17 @@ describe("examples", () => {
       expect(tokenRequests).toHaveLength(1)
       expect(JSON.stringify(tokenRequests[0]?.body)).toContain("CLIENT_ACCESS")
     }).pipe(Effect.provide(inMemory()))
+  )
+
+  it.live("promises: the v3 journey with createBasiqClient, consenting through the fake's consent page", () =>
+    Effect.gen(function* () {
+      const fake = yield* InMemoryBasiq.serve({ stepDuration: "5 millis" })
+      const lines: Array<string> = []
+      const result = yield* Effect.promise(() => Promises.journey(fake.url, fake.consentUrl, (l) => lines.push(l)))
+      expect(result).toEqual({ state: "signup-42", accounts: 4, accountsAfterPurge: 0, gone: "gone (404)" })
+      expect(lines.join("\n")).toContain("token=<hidden>")
+      expect(lines.join("\n")).not.toMatch(/token=(?!<hidden>)/)
+    }).pipe(Effect.scoped)
   )
 
   it.live("facade: the lifecycle with promises over the served fake", () =>

@@ -2,12 +2,13 @@
  * A small outside app, type-checked with strict settings and run by `test/install.test.ts` after
  * installing the packed tarballs: the Effect style (layers over the in-memory fake), the promise
  * style (`createConnectionsClient` against `InMemoryBasiq.start()`), webhooks and the consent UI
- * redirect. Prints one JSON line with what it saw.
+ * redirect, and the umbrella `basiq-effect`'s promise client. Prints one JSON line with what it saw.
  */
 import { BasiqConnections, BasiqNotFoundError, Connections, createConnectionsClient } from "@basiq-effect/connections"
 import { Webhooks } from "@basiq-effect/events"
 import { InMemoryBasiq } from "@basiq-effect/testing"
 import { ConsentUi } from "@basiq-effect/users"
+import { createBasiqClient } from "basiq-effect"
 import { Effect, Layer } from "effect"
 
 /** Effect style: the service from its layer, the HTTP client answered by the in-memory fake. */
@@ -29,6 +30,7 @@ const effectStyle = Effect.gen(function* () {
 const promiseStyle = async () => {
   const fake = await InMemoryBasiq.start({ apiKeys: ["app-key"], stepDuration: 5 })
   const basiq = createConnectionsClient({ apiKey: "app-key", baseUrl: fake.url })
+  const umbrella = createBasiqClient({ apiKey: "app-key", baseUrl: fake.url })
   try {
     const user = await fake.createUser({ email: "promise@example.com" })
     const { jobIds } = await fake.completeConsent({ userId: user.id, loginId: "laurieBream", password: "business2024" })
@@ -39,8 +41,11 @@ const promiseStyle = async () => {
       () => false,
       (error: unknown) => error instanceof BasiqNotFoundError
     )
-    return { steps: job.steps.map((step) => step.status), notFound }
+    const created = await umbrella.users.createUser({ email: "umbrella@example.com" })
+    const read = await umbrella.users.getUser(created.id)
+    return { steps: job.steps.map((step) => step.status), notFound, umbrellaUser: read.email }
   } finally {
+    await umbrella.dispose()
     await basiq.dispose()
     await fake.close()
   }

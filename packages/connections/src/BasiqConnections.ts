@@ -45,7 +45,8 @@ const apis = Layer.merge(Connections.layer, Jobs.layer)
  */
 export const layerFromConfig = <E, R>(
   config: Layer.Layer<BasiqConfig.BasiqConfig, E, R>
-): Layer.Layer<Services, E, HttpClient.HttpClient | R> => Layer.provideMerge(apis, BasiqClient.layerFrom(config))
+): Layer.Layer<Services, E | BasiqError.BasiqConfigError, HttpClient.HttpClient | R> =>
+  Layer.provideMerge(apis, BasiqClient.layerFrom(config))
 
 /**
  * The same as {@link layer}, leaving `HttpClient.HttpClient` to the caller (e.g.

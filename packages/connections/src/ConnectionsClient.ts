@@ -18,34 +18,29 @@
  * @since 0.1.0
  */
 
-import { BasiqClient, BasiqConfig, BasiqError } from "@basiq-effect/core"
-import type * as HttpClient from "@effect/platform/HttpClient"
+import { BasiqClient, type BasiqError } from "@basiq-effect/core"
+import { PromiseFacade as Facade } from "@basiq-effect/core/facade"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import { defaultTransport } from "#transport"
-import * as BasiqConnections from "./BasiqConnections.js"
 import type * as ConnectionFilter from "./ConnectionFilter.js"
 import * as ConnectionSchemas from "./ConnectionSchemas.js"
 import * as Connections from "./Connections.js"
-import * as Facade from "./internal/facade.js"
 import type * as JobSchemas from "./JobSchemas.js"
 import * as Jobs from "./Jobs.js"
 
 /**
- * Options of {@link createConnectionsClient}: those of `BasiqConfig.layer`, plus an optional
- * transport layer.
+ * Options of {@link createConnectionsClient}: those of `BasiqConfig.layer` with exactly one of
+ * `apiKey` (server side) and `clientToken` (code that holds no API key, e.g. a browser: a function
+ * giving a `CLIENT_ACCESS` token your server minted), plus an optional transport layer.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Options extends BasiqConfig.Options {
-  /** The transport (default: undici's keep-alive pool on Node.js, `fetch` elsewhere). */
-  readonly httpClient?: Layer.Layer<HttpClient.HttpClient> | undefined
-}
+export interface Options extends Facade.ClientOptions {}
 
 /**
  * The trailing options of every method.
@@ -173,16 +168,28 @@ export interface ConnectionsClient {
  * @category constructors
  */
 export const createConnectionsClient = (options: Options): ConnectionsClient => {
-  const config = BasiqConfig.validate(options)
-  if (Either.isLeft(config)) throw config.left
-  if (options.httpClient !== undefined && !Layer.isLayer(options.httpClient)) {
-    throw new BasiqError.BasiqConfigError({ option: "httpClient", reason: "must be a Layer providing HttpClient" })
-  }
-  const transport = options.httpClient ?? defaultTransport
   const { dispose, run } = Facade.makeFacadeRuntime(
-    Layer.provide(BasiqConnections.layerFromConfig(Layer.succeed(BasiqConfig.BasiqConfig, config.right)), transport)
+    Layer.provideMerge(Layer.merge(Connections.layer, Jobs.layer), Facade.clientLayer(options, defaultTransport))
   )
+  return { ...methods(run), dispose }
+}
 
+/**
+ * The services the methods of {@link createConnectionsClient} run on.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Services = Connections.Connections | Jobs.Jobs | BasiqClient.BasiqClient
+
+/**
+ * The methods of {@link createConnectionsClient} (all but `dispose`) over a facade runtime's
+ * `run`: how `createBasiqClient` (package `basiq-effect`) shares them on its own runtime.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const methods = (run: Facade.FacadeRuntime<Services>["run"]): Omit<ConnectionsClient, "dispose"> => {
   const connections = <A, E>(
     ids: Readonly<Record<string, unknown>>,
     f: (service: Connections.Service) => Effect.Effect<A, E>
@@ -263,8 +270,7 @@ export const createConnectionsClient = (options: Options): ConnectionsClient => 
             Effect.flatMap(BasiqClient.BasiqClient, (client) => Effect.map(client.clientToken(userId), Redacted.value))
           ),
         opts
-      ),
-    dispose
+      )
   }
 }
 

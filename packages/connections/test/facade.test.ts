@@ -1,11 +1,11 @@
 /**
- * The promise-facade machinery (`internal/facade.ts`) on its own, over a tiny service: what a call
+ * The promise-facade machinery (`@basiq-effect/core/facade`) on its own, over a tiny service: what a call
  * resolves or rejects with, signals, callbacks, disposal, and option checks before any work.
  */
 import { BasiqError } from "@basiq-effect/core"
+import { PromiseFacade as Facade } from "@basiq-effect/core/facade"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Deferred, Effect, Layer } from "effect"
-import * as Facade from "../src/internal/facade.js"
 import { settle, unsafeCoerce } from "./utils/fake.js"
 
 class Counter extends Context.Tag("test/Counter")<Counter, { readonly next: Effect.Effect<number> }>() {}

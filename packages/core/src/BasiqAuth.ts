@@ -193,110 +193,117 @@ const noReserved: ReadonlySet<string> = new Set()
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<Service, never, BasiqConfig | HttpClient.HttpClient | Scope.Scope> = Effect.gen(
-  function* () {
-    const config = yield* BasiqConfig
-    const scope = yield* Effect.scope
-    const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
-    const limits: Pipeline.Limits = { timeout: config.timeout, maxResponseBytes: config.maxResponseBytes }
-    const tokenRequest = HttpClientRequest.post(`${config.baseUrl}/token`).pipe(
-      HttpClientRequest.setHeaders({
-        authorization: `Basic ${Redacted.value(config.apiKey)}`,
-        accept: "application/json",
-        "basiq-version": config.apiVersion,
-        "user-agent": config.userAgent
+export const make: Effect.Effect<
+  Service,
+  BasiqError.BasiqConfigError,
+  BasiqConfig | HttpClient.HttpClient | Scope.Scope
+> = Effect.gen(function* () {
+  const config = yield* BasiqConfig
+  const apiKey = config.apiKey
+  if (apiKey === undefined) {
+    return yield* new BasiqError.BasiqConfigError({
+      option: "apiKey",
+      reason: "is required to exchange tokens (code that holds no API key uses BasiqAuth.layerClientToken)"
+    })
+  }
+  const scope = yield* Effect.scope
+  const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
+  const limits: Pipeline.Limits = { timeout: config.timeout, maxResponseBytes: config.maxResponseBytes }
+  const tokenRequest = HttpClientRequest.post(`${config.baseUrl}/token`).pipe(
+    HttpClientRequest.setHeaders({
+      authorization: `Basic ${Redacted.value(apiKey)}`,
+      accept: "application/json",
+      "basiq-version": config.apiVersion,
+      "user-agent": config.userAgent
+    })
+  )
+  const defaultSchedule = RetryRules.retrySchedule(config.retry, true)
+
+  const exchange = (form: Record<string, string>): Effect.Effect<Exchanged, BasiqError.BasiqAuthenticationError> =>
+    Effect.suspend(() => {
+      let attempts = 0
+      const request = HttpClientRequest.bodyUrlParams(tokenRequest, form)
+      const once = Effect.suspend(() => {
+        attempts++
+        return Pipeline.attempt(http, request, tokenContext, attempts, tokenDecoder, limits)
       })
-    )
-    const defaultSchedule = RetryRules.retrySchedule(config.retry, true)
+      return Effect.flatMap(BasiqRetry.currentPolicy, (override) =>
+        Pipeline.retry(
+          once,
+          Option.isSome(override) ? RetryRules.retrySchedule(override.value, true) : defaultSchedule,
+          "POST"
+        ).pipe(Effect.mapError(toAuthError))
+      )
+    }).pipe(Effect.withSpan("basiq.auth.token", { kind: "client", captureStackTrace: false }))
 
-    const exchange = (form: Record<string, string>): Effect.Effect<Exchanged, BasiqError.BasiqAuthenticationError> =>
-      Effect.suspend(() => {
-        let attempts = 0
-        const request = HttpClientRequest.bodyUrlParams(tokenRequest, form)
-        const once = Effect.suspend(() => {
-          attempts++
-          return Pipeline.attempt(http, request, tokenContext, attempts, tokenDecoder, limits)
-        })
-        return Effect.flatMap(BasiqRetry.currentPolicy, (override) =>
-          Pipeline.retry(
-            once,
-            Option.isSome(override) ? RetryRules.retrySchedule(override.value, true) : defaultSchedule,
-            "POST"
-          ).pipe(Effect.mapError(toAuthError))
-        )
-      }).pipe(Effect.withSpan("basiq.auth.token", { kind: "client", captureStackTrace: false }))
+  const ttlMillis = (token: Redacted.Redacted<string>, expiresIn: unknown, now: number): number => {
+    const lifetime = lifetimeMillis(Redacted.value(token), expiresIn, now)
+    const ttl = lifetime - Duration.toMillis(config.tokenRefreshMargin)
+    return ttl > 0 ? ttl : lifetime / 2
+  }
 
-    const ttlMillis = (token: Redacted.Redacted<string>, expiresIn: unknown, now: number): number => {
-      const lifetime = lifetimeMillis(Redacted.value(token), expiresIn, now)
-      const ttl = lifetime - Duration.toMillis(config.tokenRefreshMargin)
-      return ttl > 0 ? ttl : lifetime / 2
-    }
+  // The cache is a plain variable: every read-modify-write below is synchronous (one JS turn),
+  // so it is as atomic as a `Ref`, and a valid token is served without any allocation.
+  let state: State = empty
 
-    // The cache is a plain variable: every read-modify-write below is synchronous (one JS turn),
-    // so it is as atomic as a `Ref`, and a valid token is served without any allocation.
-    let state: State = empty
+  const refresh = (deferred: Deferred.Deferred<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>) =>
+    Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+      exchange({ scope: "SERVER_ACCESS" }).pipe(
+        Effect.tap(({ expiresIn, token }) =>
+          Effect.sync(() => {
+            state = {
+              _tag: "Valid",
+              token,
+              expiresAt: startedAt + ttlMillis(token, expiresIn, startedAt),
+              effect: Effect.succeed(token)
+            }
+          })
+        ),
+        Effect.map(({ token }) => token),
+        Effect.tapError(() =>
+          Effect.sync(() => {
+            if (state._tag === "Pending" && state.deferred === deferred) state = empty
+          })
+        ),
+        Effect.exit,
+        Effect.flatMap((exit) => Deferred.done(deferred, exit))
+      )
+    ).pipe(Effect.interruptible, Effect.forkIn(scope))
 
-    const refresh = (deferred: Deferred.Deferred<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>) =>
-      Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-        exchange({ scope: "SERVER_ACCESS" }).pipe(
-          Effect.tap(({ expiresIn, token }) =>
-            Effect.sync(() => {
-              state = {
-                _tag: "Valid",
-                token,
-                expiresAt: startedAt + ttlMillis(token, expiresIn, startedAt),
-                effect: Effect.succeed(token)
-              }
-            })
-          ),
-          Effect.map(({ token }) => token),
-          Effect.tapError(() =>
-            Effect.sync(() => {
-              if (state._tag === "Pending" && state.deferred === deferred) state = empty
-            })
-          ),
-          Effect.exit,
-          Effect.flatMap((exit) => Deferred.done(deferred, exit))
-        )
-      ).pipe(Effect.interruptible, Effect.forkIn(scope))
-
-    // Claiming the refresh and starting it is not interruptible: a caller interrupted in between
-    // would leave the cache `Pending` on a deferred nobody completes, and every later call hanging.
-    const acquire: Service["token"] = Effect.uninterruptibleMask((restore) =>
-      Effect.clockWith((clock) => {
-        const s = state
-        if (s._tag === "Valid" && clock.unsafeCurrentTimeMillis() < s.expiresAt) return s.effect
-        if (s._tag === "Pending") return restore(Deferred.await(s.deferred))
-        const deferred = Deferred.unsafeMake<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>(
-          FiberId.none
-        )
-        state = { _tag: "Pending", deferred }
-        return Effect.zipRight(refresh(deferred), restore(Deferred.await(deferred)))
-      })
-    )
-
-    // The common case, a valid cached token, is answered without the mask.
-    const token: Service["token"] = Effect.clockWith((clock) => {
+  // Claiming the refresh and starting it is not interruptible: a caller interrupted in between
+  // would leave the cache `Pending` on a deferred nobody completes, and every later call hanging.
+  const acquire: Service["token"] = Effect.uninterruptibleMask((restore) =>
+    Effect.clockWith((clock) => {
       const s = state
-      return s._tag === "Valid" && clock.unsafeCurrentTimeMillis() < s.expiresAt ? s.effect : acquire
+      if (s._tag === "Valid" && clock.unsafeCurrentTimeMillis() < s.expiresAt) return s.effect
+      if (s._tag === "Pending") return restore(Deferred.await(s.deferred))
+      const deferred = Deferred.unsafeMake<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>(FiberId.none)
+      state = { _tag: "Pending", deferred }
+      return Effect.zipRight(refresh(deferred), restore(Deferred.await(deferred)))
+    })
+  )
+
+  // The common case, a valid cached token, is answered without the mask.
+  const token: Service["token"] = Effect.clockWith((clock) => {
+    const s = state
+    return s._tag === "Valid" && clock.unsafeCurrentTimeMillis() < s.expiresAt ? s.effect : acquire
+  })
+
+  const invalidate = (used: Redacted.Redacted<string>): Effect.Effect<void> =>
+    Effect.sync(() => {
+      if (state._tag === "Valid" && state.token === used) state = empty
     })
 
-    const invalidate = (used: Redacted.Redacted<string>): Effect.Effect<void> =>
-      Effect.sync(() => {
-        if (state._tag === "Valid" && state.token === used) state = empty
-      })
-
-    const clientToken = (userId: string) => {
-      const problem = Paths.checkPathParam(userId, noReserved)
-      if (problem !== undefined) {
-        return Effect.fail(new BasiqError.BasiqInvalidRequestError({ reason: `userId ${problem}`, fields: ["userId"] }))
-      }
-      return Effect.map(exchange({ scope: "CLIENT_ACCESS", userId }), ({ token }) => token)
+  const clientToken = (userId: string) => {
+    const problem = Paths.checkPathParam(userId, noReserved)
+    if (problem !== undefined) {
+      return Effect.fail(new BasiqError.BasiqInvalidRequestError({ reason: `userId ${problem}`, fields: ["userId"] }))
     }
-
-    return BasiqAuth.of({ token, invalidate, clientToken })
+    return Effect.map(exchange({ scope: "CLIENT_ACCESS", userId }), ({ token }) => token)
   }
-)
+
+  return BasiqAuth.of({ token, invalidate, clientToken })
+})
 
 /**
  * The authentication layer.
@@ -304,4 +311,108 @@ export const make: Effect.Effect<Service, never, BasiqConfig | HttpClient.HttpCl
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<BasiqAuth, never, BasiqConfig | HttpClient.HttpClient> = Layer.scoped(BasiqAuth, make)
+export const layer: Layer.Layer<BasiqAuth, BasiqError.BasiqConfigError, BasiqConfig | HttpClient.HttpClient> =
+  Layer.scoped(BasiqAuth, make)
+
+/**
+ * Authentication for code that holds no API key (a browser, a mobile app): every call sends the
+ * token `get` gives (a `CLIENT_ACCESS` token your server minted for the user), which is kept until
+ * Basiq refuses it. On a 401 or a 403 `access-denied` the client asks `get` once more and retries
+ * once. `/token` is never called. `get` runs once however many calls need a token at the same
+ * time; a failure is not kept (the next call asks again) and reaches the call as
+ * `BasiqAuthenticationError` (its message never contains the token). `clientToken(userId)` is not
+ * available here (it needs the API key) and fails with `BasiqAuthenticationError`.
+ *
+ * @example
+ * ```ts
+ * import { BasiqAuth } from "@basiq-effect/core"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const auth = BasiqAuth.layerClientToken(
+ *   Effect.promise(() => fetch("/api/basiq-token").then((r) => r.text())).pipe(Effect.map(Redacted.make))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerClientToken = <E, R>(
+  get: Effect.Effect<Redacted.Redacted<string>, E, R>
+): Layer.Layer<BasiqAuth, never, R> =>
+  Layer.effect(
+    BasiqAuth,
+    Effect.map(Effect.context<R>(), (context) => {
+      type Settled = {
+        readonly _tag: "Valid"
+        readonly token: Redacted.Redacted<string>
+        readonly effect: Effect.Effect<Redacted.Redacted<string>>
+      }
+      let state:
+        | Settled
+        | { readonly _tag: "Empty" }
+        | {
+            readonly _tag: "Pending"
+            readonly deferred: Deferred.Deferred<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>
+          } = empty
+      const fetchToken = Effect.provide(get, context).pipe(
+        Effect.flatMap((token) =>
+          Redacted.isRedacted(token) && typeof Redacted.value(token) === "string" && Redacted.value(token).length > 0
+            ? Effect.succeed(token)
+            : Effect.fail(
+                new BasiqError.BasiqAuthenticationError({
+                  reason: "the client token getter gave no token",
+                  attempts: 1
+                })
+              )
+        ),
+        Effect.catchAllCause((cause) =>
+          Effect.fail(
+            cause._tag === "Fail" && cause.error instanceof BasiqError.BasiqAuthenticationError
+              ? cause.error
+              : new BasiqError.BasiqAuthenticationError({
+                  reason: "the client token getter failed",
+                  attempts: 1
+                })
+          )
+        )
+      )
+      const token: Service["token"] = Effect.uninterruptibleMask((restore) =>
+        Effect.suspend(() => {
+          const s = state
+          if (s._tag === "Valid") return s.effect
+          if (s._tag === "Pending") return restore(Deferred.await(s.deferred))
+          const deferred = Deferred.unsafeMake<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>(
+            FiberId.none
+          )
+          state = { _tag: "Pending", deferred }
+          const run = fetchToken.pipe(
+            Effect.tap((t) =>
+              Effect.sync(() => {
+                state = { _tag: "Valid", token: t, effect: Effect.succeed(t) }
+              })
+            ),
+            Effect.tapError(() =>
+              Effect.sync(() => {
+                if (state._tag === "Pending" && state.deferred === deferred) state = empty
+              })
+            ),
+            Effect.exit,
+            Effect.flatMap((exit) => Deferred.done(deferred, exit))
+          )
+          return Effect.zipRight(Effect.forkDaemon(Effect.interruptible(run)), restore(Deferred.await(deferred)))
+        })
+      )
+      const invalidate = (used: Redacted.Redacted<string>): Effect.Effect<void> =>
+        Effect.sync(() => {
+          if (state._tag === "Valid" && state.token === used) state = empty
+        })
+      const clientToken: Service["clientToken"] = () =>
+        Effect.fail(
+          new BasiqError.BasiqAuthenticationError({
+            reason: "clientToken(userId) needs the API key (this client holds only a client token)",
+            attempts: 0
+          })
+        )
+      return BasiqAuth.of({ token, invalidate, clientToken })
+    })
+  )

@@ -349,5 +349,5 @@ export const layer: Layer.Layer<BasiqClient, never, BasiqConfig | BasiqAuth | Ht
  */
 export const layerFrom = <E, R>(
   config: Layer.Layer<BasiqConfig, E, R>
-): Layer.Layer<BasiqClient | BasiqAuth | BasiqConfig, E, HttpClient.HttpClient | R> =>
+): Layer.Layer<BasiqClient | BasiqAuth | BasiqConfig, E | BasiqError.BasiqConfigError, HttpClient.HttpClient | R> =>
   layer.pipe(Layer.provideMerge(authLayer), Layer.provideMerge(config))

@@ -30,8 +30,12 @@ export type ApiVersion = "3.0" | "2.1" | "2.0"
  * @category models
  */
 export interface Options {
-  /** The API key as issued by Basiq's dashboard. */
-  readonly apiKey: string | Redacted.Redacted<string>
+  /**
+   * The API key as issued by Basiq's dashboard. Required by `BasiqAuth.layer` (which exchanges
+   * tokens); code that holds no API key (a browser) leaves it out and uses
+   * `BasiqAuth.layerClientToken`.
+   */
+  readonly apiKey?: string | Redacted.Redacted<string> | undefined
   /** Default `https://au-api.basiq.io`. Plain `http` is accepted only for loopback hosts. */
   readonly baseUrl?: string | undefined
   /** Default `"3.0"`. */
@@ -63,7 +67,8 @@ export interface Options {
  * @category models
  */
 export interface Resolved {
-  readonly apiKey: Redacted.Redacted<string>
+  /** Absent for a client that holds only a client token. */
+  readonly apiKey: Redacted.Redacted<string> | undefined
   /** Without a trailing slash. */
   readonly baseUrl: string
   readonly apiVersion: ApiVersion
@@ -191,10 +196,10 @@ export const validate = (options: Options): Either.Either<Resolved, BasiqConfigE
   }
   const rawKey = options.apiKey
   const key = Redacted.isRedacted(rawKey) ? Redacted.value(rawKey) : rawKey
-  if (typeof key !== "string" || key.trim().length === 0) {
+  if (key !== undefined && (typeof key !== "string" || key.trim().length === 0)) {
     return Either.left(new BasiqConfigError({ option: "apiKey", reason: "must be a non-empty string" }))
   }
-  if (!isHeaderSafe(key)) {
+  if (key !== undefined && !isHeaderSafe(key)) {
     return Either.left(
       new BasiqConfigError({
         option: "apiKey",
@@ -202,7 +207,7 @@ export const validate = (options: Options): Either.Either<Resolved, BasiqConfigE
       })
     )
   }
-  if (hasSpaceOrControl(key)) {
+  if (key !== undefined && hasSpaceOrControl(key)) {
     return Either.left(
       new BasiqConfigError({ option: "apiKey", reason: "must be the key as issued (no whitespace or line breaks)" })
     )
@@ -278,7 +283,7 @@ export const validate = (options: Options): Either.Either<Resolved, BasiqConfigE
     consentUiUrl = checked.right
   }
   return Either.right({
-    apiKey: Redacted.make(key),
+    apiKey: key === undefined ? undefined : Redacted.make(key),
     baseUrl,
     apiVersion,
     timeout: timeout.right,

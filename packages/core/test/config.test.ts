@@ -81,7 +81,7 @@ describe("valid options", () => {
   it.effect("defaults", () =>
     Effect.gen(function* () {
       const config = yield* BasiqConfig.make({ apiKey: key })
-      expect(Redacted.value(config.apiKey)).toBe(key)
+      expect(config.apiKey === undefined ? undefined : Redacted.value(config.apiKey)).toBe(key)
       expect(config.baseUrl).toBe("https://au-api.basiq.io")
       expect(config.apiVersion).toBe("3.0")
       expect(config.timeout).toEqual(Duration.seconds(30))
@@ -119,7 +119,7 @@ describe("valid options", () => {
         userAgent: "my-app/2.0 (+https://example.com)",
         retry: false
       })
-      expect(Redacted.value(config.apiKey)).toBe(key)
+      expect(config.apiKey === undefined ? undefined : Redacted.value(config.apiKey)).toBe(key)
       expect(config.apiVersion).toBe("2.0")
       expect(config.timeout).toEqual(Duration.millis(1500))
       expect(config.tokenRefreshMargin).toEqual(Duration.minutes(1))
@@ -151,7 +151,7 @@ describe("layerConfig", () => {
           )
         )
       )
-      expect(Redacted.value(config.apiKey)).toBe(key)
+      expect(config.apiKey === undefined ? undefined : Redacted.value(config.apiKey)).toBe(key)
       expect(config.baseUrl).toBe("http://localhost:4010")
       expect(config.apiVersion).toBe("2.1")
     })
@@ -233,7 +233,7 @@ describe("layerConfig", () => {
           )
         )
       )
-      expect(Redacted.value(config.apiKey)).toBe(key)
+      expect(config.apiKey === undefined ? undefined : Redacted.value(config.apiKey)).toBe(key)
       expect(config.baseUrl).toBe("http://127.0.0.1:9999")
       expect(config.timeout).toEqual(Duration.seconds(3))
       expect(config.userAgent).toBe("wrapped/1.0")

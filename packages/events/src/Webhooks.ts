@@ -343,6 +343,19 @@ const parsePayload = (payload: string | Uint8Array): Either.Either<Notification,
  */
 export const verify = (options: VerifyOptions): Effect.Effect<Notification, WebhookVerificationError> =>
   Effect.gen(function* () {
+    // Input from JavaScript is checked before use: a typed error, never a TypeError.
+    if (!Predicate.isObject(options) || !Predicate.isObject(options.headers)) {
+      return yield* fail("MissingHeader", "webhook-id")
+    }
+    const rawSecret: unknown = options.secret
+    if (
+      typeof rawSecret !== "string" &&
+      !(Redacted.isRedacted(rawSecret) && typeof Redacted.value(rawSecret) === "string")
+    ) {
+      return yield* fail("InvalidSecret")
+    }
+    const payload: unknown = options.payload
+    if (typeof payload !== "string" && !(payload instanceof Uint8Array)) return yield* fail("BadPayload")
     const id = header(options.headers, "webhook-id")
     if (id === undefined) return yield* fail("MissingHeader", "webhook-id")
     const timestampHeader = header(options.headers, "webhook-timestamp")
@@ -373,7 +386,7 @@ export const verify = (options: VerifyOptions): Effect.Effect<Notification, Webh
     if (!matched) return yield* fail("NoMatchingSignature")
     const notification = parsePayload(options.payload)
     return Either.isLeft(notification) ? yield* Effect.fail(notification.left) : notification.right
-  }).pipe(Effect.withSpan("basiq.webhooks.verify"))
+  }).pipe(Effect.withSpan("basiq.webhooks.verify", { captureStackTrace: false }))
 
 /**
  * Signs a payload as Basiq does and returns the three headers (`webhook-id`, `webhook-timestamp`,

@@ -431,6 +431,9 @@ export const layer = (options: LayerOptions = {}): Layer.Layer<HttpClient.HttpCl
  * It runs on the real clock. Links in responses point at the served URL. It also serves the
  * consent page at `consentUrl`, which redirects to `consentRedirectUrl` (default
  * `<url>/consent/done`); a `consentRedirectUrl` that is not an absolute http(s) URL is a defect.
+ * Browsers on this machine may call it: it answers CORS preflights from loopback origins
+ * (`http(s)://127.x.x.x`, `localhost`, `[::1]`, any port) and gives their requests
+ * `Access-Control-Allow-Origin`, exposing `Retry-After`; other origins get no CORS headers.
  *
  * @since 0.1.0
  * @category constructors

@@ -238,9 +238,64 @@ export const makeFetch =
     }
   }
 
+/** Whether `origin` (an `Origin` header) is a page on this machine: http(s) on a loopback host, any port. */
+export const isLoopbackOrigin = (origin: string | undefined): origin is string => {
+  if (origin === undefined || !URL.canParse(origin)) return false
+  const url = new URL(origin)
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.origin !== origin) return false
+  return url.hostname === "localhost" || url.hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(url.hostname)
+}
+
+/** The headers a browser needs to read an answer for `origin`: only a loopback origin gets any. */
+const corsHeaders = (origin: string | undefined): Record<string, string> =>
+  isLoopbackOrigin(origin)
+    ? {
+        "access-control-allow-origin": origin,
+        "access-control-expose-headers": "Retry-After",
+        vary: "Origin"
+      }
+    : {}
+
+/** Request header names as a preflight may list them: tokens separated by commas. */
+const headerList = /^\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*\s*$/
+
+/**
+ * A CORS preflight's answer (an `OPTIONS` with `Access-Control-Request-Method`), given by the
+ * server itself: never journaled, never taking a fault (those are for the request that follows).
+ * A loopback origin may use any method and the headers it asks for; any other origin gets 403
+ * without CORS headers, so the browser refuses.
+ */
+const preflight = (req: IncomingMessage, res: ServerResponse) => {
+  const origin = req.headers.origin
+  if (!isLoopbackOrigin(origin)) {
+    res.writeHead(403, { "content-length": "0", vary: "Origin" })
+    res.end()
+    return
+  }
+  const asked = req.headers["access-control-request-headers"]
+  const headers: Record<string, string> = {
+    "access-control-allow-origin": origin,
+    "access-control-allow-methods": "GET, HEAD, POST, PUT, PATCH, DELETE",
+    "access-control-max-age": "600",
+    vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+    "content-length": "0"
+  }
+  if (asked !== undefined && headerList.test(asked)) headers["access-control-allow-headers"] = asked
+  if (req.headers["access-control-request-private-network"] === "true") {
+    headers["access-control-allow-private-network"] = "true"
+  }
+  res.writeHead(204, headers)
+  res.end()
+}
+
 /** The headers of a complete answer: as given, plus its `content-length` unless given. */
-const nodeHeaders = (status: number, headers: Headers, length: number | undefined) => {
-  const out: Record<string, string> = {}
+const nodeHeaders = (
+  status: number,
+  headers: Headers,
+  length: number | undefined,
+  cors: Readonly<Record<string, string>>
+) => {
+  const out: Record<string, string> = { ...cors }
   headers.forEach((value, key) => {
     out[key] = value
   })
@@ -255,8 +310,13 @@ const nodeHeaders = (status: number, headers: Headers, length: number | undefine
  * connection closes (the cursor is then closed and nothing more is produced). A body with a
  * duration bound destroys the connection when it is still sending after that long.
  */
-const pump = (req: IncomingMessage, res: ServerResponse, { status, headers, body }: StreamAnswer) => {
-  res.writeHead(status, nodeHeaders(status, headers, body.length))
+const pump = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  { status, headers, body }: StreamAnswer,
+  cors: Readonly<Record<string, string>>
+) => {
+  res.writeHead(status, nodeHeaders(status, headers, body.length, cors))
   if (nullBodyStatus(status) || req.method === "HEAD") {
     res.end()
     return
@@ -296,22 +356,23 @@ const pump = (req: IncomingMessage, res: ServerResponse, { status, headers, body
 }
 
 const write = (req: IncomingMessage, res: ServerResponse, outcome: Outcome) => {
+  const cors = corsHeaders(req.headers.origin)
   switch (outcome._tag) {
     case "Reset":
       req.socket.destroy()
       return
     case "Respond": {
       const { status, headers, body }: Answer = outcome.answer
-      res.writeHead(status, nodeHeaders(status, headers, body.length))
+      res.writeHead(status, nodeHeaders(status, headers, body.length, cors))
       res.end(nullBodyStatus(status) ? undefined : body)
       return
     }
     case "Stream":
-      pump(req, res, outcome.answer)
+      pump(req, res, outcome.answer, cors)
       return
     case "Truncate": {
       const { status, headers, body } = outcome.answer
-      res.writeHead(status, nodeHeaders(status, headers, body.length))
+      res.writeHead(status, nodeHeaders(status, headers, body.length, cors))
       // As in memory: an answer without a body has nothing to cut off, and arrives whole.
       if (nullBodyStatus(status) || req.method === "HEAD") {
         res.end()
@@ -325,9 +386,18 @@ const write = (req: IncomingMessage, res: ServerResponse, outcome: Outcome) => {
   }
 }
 
-/** Answers `server`'s requests with the engine; `origin` is the server's own URL. */
+/**
+ * Answers `server`'s requests with the engine; `origin` is the server's own URL. Browsers on this
+ * machine may call it: CORS preflights are answered here, and every answer to a loopback
+ * `Origin` carries `Access-Control-Allow-Origin` (and exposes `Retry-After`), faults included.
+ */
 export const attach = (server: Server, engine: Dispatcher, origin: string): void => {
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined) {
+      req.resume()
+      req.on("end", () => preflight(req, res))
+      return
+    }
     const chunks: Array<Uint8Array> = []
     req.on("data", (chunk: Uint8Array) => chunks.push(chunk))
     req.on("end", () => {

@@ -1,31 +1,123 @@
 /**
- * The machinery of the promise facades: one `ManagedRuntime`, each call one fiber on it, with
- * `{ signal }` support, tagged errors as rejections and `dispose()`. Every facade method is
- * `run(() => effect, options)`; argument checks happen inside the effect (or in `run` for the
+ * The machinery shared by the promise facades (`createConnectionsClient`, `createBasiqClient`):
+ * the client layer built from the facade's options, one `ManagedRuntime`, each call one fiber on
+ * it, with `{ signal }` support, tagged errors as rejections and `dispose()`. Every facade method
+ * is `run(() => effect, options)`; argument checks happen inside the effect (or in `run` for the
  * trailing options), so a malformed argument from JavaScript is a `BasiqInvalidRequestError`
  * rejection, never a `TypeError`.
  *
+ * Exported for the SDK's own packages (`@basiq-effect/core/facade`); applications use the
+ * facades, not this module.
+ *
  * @since 0.1.0
- * @internal
  */
-import { BasiqError } from "@basiq-effect/core"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
-import type * as Layer from "effect/Layer"
+import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
+import * as BasiqAuth from "./BasiqAuth.js"
+import * as BasiqClient from "./BasiqClient.js"
+import * as BasiqConfig from "./BasiqConfig.js"
+import * as BasiqError from "./errors.js"
+
+/**
+ * The options every promise facade takes: those of `BasiqConfig.layer`, exactly one of `apiKey`
+ * and `clientToken`, and an optional transport.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClientOptions extends BasiqConfig.Options {
+  /**
+   * For code that holds no API key (a browser): gives a `CLIENT_ACCESS` token your server minted
+   * for the user. Called on the first call and again when Basiq refuses the token (see
+   * `BasiqAuth.layerClientToken`). Give either this or `apiKey`.
+   */
+  readonly clientToken?: (() => Promise<string>) | undefined
+  /** The transport (default: undici's keep-alive pool on Node.js, `fetch` elsewhere). */
+  readonly httpClient?: Layer.Layer<HttpClient.HttpClient> | undefined
+}
+
+/**
+ * The core services a facade runs on, built from its options. Throws `BasiqConfigError` at once
+ * for bad options: invalid config values, both or neither of `apiKey` and `clientToken`, a
+ * `clientToken` that is not a function, an `httpClient` that is not a `Layer`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const clientLayer = (
+  options: ClientOptions,
+  defaultTransport: Layer.Layer<HttpClient.HttpClient>
+): Layer.Layer<
+  BasiqClient.BasiqClient | BasiqAuth.BasiqAuth | BasiqConfig.BasiqConfig,
+  BasiqError.BasiqConfigError
+> => {
+  const config = BasiqConfig.validate(options)
+  if (Either.isLeft(config)) throw config.left
+  const getToken = options.clientToken
+  if (getToken !== undefined && typeof getToken !== "function") {
+    throw new BasiqError.BasiqConfigError({ option: "clientToken", reason: "must be a function returning a promise" })
+  }
+  if (getToken !== undefined && options.apiKey !== undefined) {
+    throw new BasiqError.BasiqConfigError({
+      option: "clientToken",
+      reason: "give either apiKey (server side) or clientToken (code that holds no API key), not both"
+    })
+  }
+  if (getToken === undefined && options.apiKey === undefined) {
+    throw new BasiqError.BasiqConfigError({
+      option: "apiKey",
+      reason: "is required (or clientToken, for code that holds no API key)"
+    })
+  }
+  if (options.httpClient !== undefined && !Layer.isLayer(options.httpClient)) {
+    throw new BasiqError.BasiqConfigError({ option: "httpClient", reason: "must be a Layer providing HttpClient" })
+  }
+  const auth =
+    getToken === undefined
+      ? BasiqAuth.layer
+      : BasiqAuth.layerClientToken(
+          Effect.tryPromise({
+            try: async () => getToken(),
+            catch: () =>
+              new BasiqError.BasiqAuthenticationError({ reason: "the clientToken function failed", attempts: 1 })
+          }).pipe(
+            Effect.flatMap((token) =>
+              typeof token === "string" && token.length > 0
+                ? Effect.succeed(Redacted.make(token))
+                : Effect.fail(
+                    new BasiqError.BasiqAuthenticationError({
+                      reason: "the clientToken function must resolve to a non-empty string",
+                      attempts: 1
+                    })
+                  )
+            )
+          )
+        )
+  return BasiqClient.layer.pipe(
+    Layer.provideMerge(auth),
+    Layer.provideMerge(Layer.succeed(BasiqConfig.BasiqConfig, config.right)),
+    Layer.provide(options.httpClient ?? defaultTransport)
+  )
+}
 
 /**
  * What a user callback (a promise `onProgress`, `onMfa`, ...) threw or rejected with: the facade
  * rejects with that same value, unwrapped.
  *
  * @since 0.1.0
- * @internal
  */
 export class CallbackError {
+  /**
+   * @since 0.1.0
+   */
   readonly _tag = "CallbackError"
   constructor(readonly error: unknown) {}
 }
@@ -34,7 +126,6 @@ export class CallbackError {
  * Runs a user callback (sync or async) as an Effect; what it throws fails with `CallbackError`.
  *
  * @since 0.1.0
- * @internal
  */
 export const callback = <A>(f: () => A | Promise<A>): Effect.Effect<A, CallbackError> =>
   Effect.tryPromise({ try: async () => f(), catch: (error) => new CallbackError(error) })
@@ -43,7 +134,6 @@ export const callback = <A>(f: () => A | Promise<A>): Effect.Effect<A, CallbackE
  * A `BasiqInvalidRequestError` for a malformed facade argument (nothing was sent).
  *
  * @since 0.1.0
- * @internal
  */
 export const invalidArgument = (reason: string, fields: ReadonlyArray<string>): BasiqError.BasiqInvalidRequestError =>
   new BasiqError.BasiqInvalidRequestError({ reason, fields })
@@ -53,7 +143,6 @@ export const invalidArgument = (reason: string, fields: ReadonlyArray<string>): 
  * ids). Fails with one `BasiqInvalidRequestError` naming every argument that is not.
  *
  * @since 0.1.0
- * @internal
  */
 export const requireStrings = (
   args: Readonly<Record<string, unknown>>
@@ -66,7 +155,6 @@ export const requireStrings = (
  * Checks that an optional argument is a function (or `undefined`).
  *
  * @since 0.1.0
- * @internal
  */
 export const optionalFunction = (name: string, value: unknown): BasiqError.BasiqInvalidRequestError | undefined =>
   value === undefined || typeof value === "function" ? undefined : invalidArgument(`${name} must be a function`, [name])
@@ -76,7 +164,6 @@ export const optionalFunction = (name: string, value: unknown): BasiqError.Basiq
  * is, so that encoding the body names it (a facade never throws on a malformed credential).
  *
  * @since 0.1.0
- * @internal
  */
 export const redactString = (value: unknown): unknown => (typeof value === "string" ? Redacted.make(value) : value)
 
@@ -94,7 +181,6 @@ const isAbortSignal = (u: unknown): u is AbortSignal =>
  * is an `AbortSignal`.
  *
  * @since 0.1.0
- * @internal
  */
 export const readCallOptions = (
   options: unknown
@@ -111,7 +197,6 @@ export const readCallOptions = (
  * A runtime for a promise facade.
  *
  * @since 0.1.0
- * @internal
  */
 export interface FacadeRuntime<R> {
   /**
@@ -131,7 +216,6 @@ export interface FacadeRuntime<R> {
  * Builds the runtime of a promise facade over `layer` (built once, on the first call).
  *
  * @since 0.1.0
- * @internal
  */
 export const makeFacadeRuntime = <R, E>(layer: Layer.Layer<R, E>): FacadeRuntime<R> => {
   const runtime = ManagedRuntime.make(layer)
