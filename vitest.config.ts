@@ -13,6 +13,7 @@ const alias = {
   "@basiq-effect/users": src("./packages/users/src/index.ts"),
   "@basiq-effect/events": src("./packages/events/src/index.ts"),
   "@basiq-effect/testing": src("./packages/testing/src/index.ts"),
+  "@basiq-effect/redis": src("./packages/redis/src/index.ts"),
   "basiq-effect/node": src("./packages/basiq/src/node.ts"),
   "basiq-effect": src("./packages/basiq/src/index.ts"),
   "#transport": src("./packages/connections/src/internal/transport.node.ts")
@@ -36,6 +37,7 @@ export default defineConfig({
       project("events", "packages/events"),
       project("basiq", "packages/basiq"),
       project("testing", "packages/testing"),
+      project("redis", "packages/redis"),
       project("examples", "examples"),
       {
         test: {

@@ -136,6 +136,15 @@ const makeApp = (name: string, extra: Record<string, unknown> = {}): string => {
   return dir
 }
 
+/** Every peer dependency of the packages (effect, @effect/platform, ...): each must be installed once. */
+const peers = (): ReadonlyArray<string> => {
+  const ours = new Set(tarballs.map((tarball) => tarball.name))
+  const names = new Set(tarballs.flatMap((tarball) => Object.keys(tarball.peerDependencies)))
+  const list = [...names].filter((name) => !ours.has(name)).sort()
+  expect(list).toContain("effect")
+  return list
+}
+
 /** What the program prints when every style works. */
 const expected = {
   effect: { connections: 1, missing: "BasiqNotFoundError" },
@@ -270,14 +279,14 @@ describe("the packed packages in an outside app", () => {
     for (const tarball of tarballs) expect(basename(tarball.file)).toMatch(/\.tgz$/)
   })
 
-  it("npm: installs, type-checks strictly, runs, one effect, and npx basiq-fake stops on SIGTERM", async () => {
+  it("npm: installs, type-checks strictly, runs, one copy of each peer, and npx basiq-fake stops on SIGTERM", async () => {
     const app = makeApp("npm-app")
     await ok("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], app)
     await ok(join(app, "node_modules/.bin/tsc"), ["-p", "."], app)
     const ran = await ok("node", ["dist/main.js"], app)
     expect(JSON.parse(ran.stdout.trim())).toEqual(expected)
 
-    for (const name of ["effect", "@effect/platform"]) {
+    for (const name of peers()) {
       const listed = await ok("npm", ["ls", name, "--all", "--parseable"], app)
       expect(new Set(listed.stdout.split("\n").filter((line) => line !== "")).size).toBe(1)
       expect(copiesOnDisk(app, name)).toHaveLength(1)
@@ -288,7 +297,7 @@ describe("the packed packages in an outside app", () => {
     await binStopsThroughWrapper("npx", ["basiq-fake"], app, "SIGTERM")
   }, 600_000)
 
-  it("pnpm: installs, type-checks strictly, runs, one effect, and pnpm exec basiq-fake stops on SIGINT", async () => {
+  it("pnpm: installs, type-checks strictly, runs, one copy of each peer, and pnpm exec basiq-fake stops on SIGINT", async () => {
     // pnpm resolves a dependency between tarballs from the registry unless told otherwise.
     const overrides = Object.fromEntries(tarballs.map((tarball) => [tarball.name, `file:${tarball.file}`]))
     const app = makeApp("pnpm-app", { pnpm: { overrides } })
@@ -297,7 +306,7 @@ describe("the packed packages in an outside app", () => {
     const ran = await ok("node", ["dist/main.js"], app)
     expect(JSON.parse(ran.stdout.trim())).toEqual(expected)
 
-    for (const name of ["effect", "@effect/platform"]) {
+    for (const name of peers()) {
       const copies = new Set(copiesOnDisk(app, name).map((found) => found.slice(found.lastIndexOf("@"))))
       expect([...copies]).toHaveLength(1)
       const stores = readdirSync(join(app, "node_modules/.pnpm")).filter((entry) =>

@@ -26,6 +26,7 @@ const srcDir = Path.dirname(fileURLToPath(import.meta.url))
 const warmup = Number(process.env.INSTR_WARMUP ?? 2_000)
 const calls = Number(process.env.INSTR_CALLS ?? 3_000)
 const outDir = process.env.INSTR_OUT ?? Fs.mkdtempSync(Path.join(Os.tmpdir(), "basiq-instr-"))
+// The fleet modes need a Redis (`BENCH_REDIS_URL`): `pnpm bench:fleet` runs them.
 const allModes: ReadonlyArray<Mode> = [
   "raw-undici",
   "effect-undici",
@@ -41,7 +42,9 @@ const rawOf: Record<Mode, Mode> = {
   "effect-undici-maprequest": "raw-undici",
   facade: "raw-undici",
   "raw-fetch": "raw-fetch",
-  "effect-fetchtransport": "raw-fetch"
+  "effect-fetchtransport": "raw-fetch",
+  "effect-undici-fleet": "raw-undici",
+  "effect-undici-fleet-ratelimit": "raw-undici"
 }
 
 /** Bundles the worker into one CommonJS file (cheaper start-up under valgrind than tsx). */

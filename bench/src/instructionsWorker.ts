@@ -7,8 +7,9 @@
 import * as Fs from "node:fs"
 import * as Inspector from "node:inspector"
 import { BasiqConnections, Connections, createConnectionsClient } from "@basiq-effect/connections"
-import { FetchTransport } from "@basiq-effect/core"
+import { type BasiqTokenStore, FetchTransport } from "@basiq-effect/core"
 import { UndiciHttpClient } from "@basiq-effect/core/node"
+import { BasiqRedis } from "@basiq-effect/redis"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Effect, Layer, ManagedRuntime } from "effect"
@@ -21,11 +22,18 @@ export const modes = [
   "effect-undici-maprequest",
   "facade",
   "raw-fetch",
-  "effect-fetchtransport"
+  "effect-fetchtransport",
+  "effect-undici-fleet",
+  "effect-undici-fleet-ratelimit"
 ] as const
 export type Mode = (typeof modes)[number]
 
 const concurrency = 50
+const redisUrl = (): string => {
+  const url = process.env.BENCH_REDIS_URL
+  if (url === undefined) throw new Error("the fleet modes need BENCH_REDIS_URL")
+  return url
+}
 const apiKey = "bench-api-key"
 
 type Call = () => Promise<unknown>
@@ -41,9 +49,14 @@ const promiseLoop = async (call: Call, calls: number): Promise<void> => {
   await Promise.all(Array.from({ length: concurrency }, worker))
 }
 
-const effectRunner = async (baseUrl: string, http: Layer.Layer<HttpClient.HttpClient>) => {
+const effectRunner = async (
+  baseUrl: string,
+  http: Layer.Layer<HttpClient.HttpClient>,
+  fleet?: Layer.Layer<BasiqTokenStore.BasiqTokenStore, unknown>
+) => {
+  const services = BasiqConnections.layerWithoutHttpClient({ apiKey, baseUrl })
   const runtime = ManagedRuntime.make(
-    BasiqConnections.layerWithoutHttpClient({ apiKey, baseUrl }).pipe(Layer.provide(http))
+    fleet === undefined ? services.pipe(Layer.provide(http)) : services.pipe(Layer.provide(Layer.merge(http, fleet)))
   )
   const connections = await runtime.runPromise(Connections.Connections)
   return (calls: number): Promise<void> => {
@@ -99,6 +112,16 @@ const runner = async (mode: Mode, baseUrl: string): Promise<(calls: number) => P
       )
     case "effect-fetchtransport":
       return effectRunner(baseUrl, FetchTransport.layer)
+    // The fleet layer on Redis (`BENCH_REDIS_URL`), without and with a rate budget (large enough
+    // never to wait).
+    case "effect-undici-fleet":
+      return effectRunner(baseUrl, UndiciHttpClient.layer, BasiqRedis.layer({ url: redisUrl() }))
+    case "effect-undici-fleet-ratelimit":
+      return effectRunner(
+        baseUrl,
+        UndiciHttpClient.layer,
+        BasiqRedis.layer({ url: redisUrl(), rateLimit: { limit: 1_000_000, window: "1 second" } })
+      )
     case "facade": {
       const facade = createConnectionsClient({ apiKey, baseUrl })
       return (calls) => promiseLoop(() => facade.getConnection(userId, connectionId), calls)

@@ -111,11 +111,23 @@ export {
    */
   BasiqError,
   /**
+   * `BasiqRateLimiter` of `@basiq-effect/core`, re-exported.
+   *
+   * @since 0.1.0
+   */
+  BasiqRateLimiter,
+  /**
    * `BasiqRetry` of `@basiq-effect/core`, re-exported.
    *
    * @since 0.1.0
    */
   BasiqRetry,
+  /**
+   * `BasiqTokenStore` of `@basiq-effect/core`, re-exported.
+   *
+   * @since 0.1.0
+   */
+  BasiqTokenStore,
   /**
    * `FetchTransport` of `@basiq-effect/core`, re-exported.
    *

@@ -26,9 +26,12 @@ import type * as Scope from "effect/Scope"
 import { BasiqConfig } from "./BasiqConfig.js"
 import * as BasiqError from "./BasiqError.js"
 import * as BasiqRetry from "./BasiqRetry.js"
+import { BasiqTokenStore } from "./BasiqTokenStore.js"
 import type { RequestContext } from "./internal/failures.js"
+import * as FleetToken from "./internal/fleetToken.js"
 import * as Paths from "./internal/paths.js"
 import * as Pipeline from "./internal/pipeline.js"
+import * as RateLimiter from "./internal/rateLimiter.js"
 import * as RetryRules from "./internal/retryRules.js"
 
 /**
@@ -68,6 +71,8 @@ type State =
       readonly expiresAt: number
       /** `Effect.succeed(token)`, built once. */
       readonly effect: Effect.Effect<Redacted.Redacted<string>>
+      /** The token's sealed value in the `BasiqTokenStore`, when it is shared there. */
+      readonly sealed: Uint8Array | undefined
     }
   | {
       readonly _tag: "Pending"
@@ -208,7 +213,25 @@ export const make: Effect.Effect<
   }
   const scope = yield* Effect.scope
   const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
-  const limits: Pipeline.Limits = { timeout: config.timeout, maxResponseBytes: config.maxResponseBytes }
+  // A rate budget in the context: `/token` exchange attempts take slots of their own key.
+  const limiter = Option.getOrUndefined(yield* Effect.serviceOption(RateLimiter.BasiqRateLimiter))
+  const limits: Pipeline.Limits = {
+    timeout: config.timeout,
+    maxResponseBytes: config.maxResponseBytes,
+    limiter,
+    limiterKey: RateLimiter.keys.token
+  }
+  // A token store in the context: the server token is shared with the fleet (client tokens never).
+  const store = Option.getOrUndefined(yield* Effect.serviceOption(BasiqTokenStore))
+  const fleet =
+    store === undefined
+      ? undefined
+      : yield* FleetToken.make(store, {
+          apiKey,
+          baseUrl: config.baseUrl,
+          apiVersion: config.apiVersion,
+          ...FleetToken.boundsFor(config.timeout)
+        })
   const tokenRequest = HttpClientRequest.post(`${config.baseUrl}/token`).pipe(
     HttpClientRequest.setHeaders({
       authorization: `Basic ${Redacted.value(apiKey)}`,
@@ -246,29 +269,36 @@ export const make: Effect.Effect<
   // so it is as atomic as a `Ref`, and a valid token is served without any allocation.
   let state: State = empty
 
+  /** A server token from Basiq, with when this process stops using it. */
+  const exchangeServer = Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+    Effect.map(exchange({ scope: "SERVER_ACCESS" }), ({ expiresIn, token }) => ({
+      token,
+      expiresAt: startedAt + ttlMillis(token, expiresIn, startedAt)
+    }))
+  )
+  const obtain: Effect.Effect<FleetToken.Obtained, BasiqError.BasiqAuthenticationError> =
+    fleet === undefined
+      ? Effect.map(exchangeServer, (fresh) => ({ ...fresh, sealed: undefined }))
+      : fleet.obtain(exchangeServer)
+
   const refresh = (deferred: Deferred.Deferred<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>) =>
-    Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-      exchange({ scope: "SERVER_ACCESS" }).pipe(
-        Effect.tap(({ expiresIn, token }) =>
-          Effect.sync(() => {
-            state = {
-              _tag: "Valid",
-              token,
-              expiresAt: startedAt + ttlMillis(token, expiresIn, startedAt),
-              effect: Effect.succeed(token)
-            }
-          })
-        ),
-        Effect.map(({ token }) => token),
-        Effect.tapError(() =>
-          Effect.sync(() => {
-            if (state._tag === "Pending" && state.deferred === deferred) state = empty
-          })
-        ),
-        Effect.exit,
-        Effect.flatMap((exit) => Deferred.done(deferred, exit))
-      )
-    ).pipe(Effect.interruptible, Effect.forkIn(scope))
+    obtain.pipe(
+      Effect.tap(({ expiresAt, sealed, token }) =>
+        Effect.sync(() => {
+          state = { _tag: "Valid", token, expiresAt, effect: Effect.succeed(token), sealed }
+        })
+      ),
+      Effect.map(({ token }) => token),
+      Effect.tapError(() =>
+        Effect.sync(() => {
+          if (state._tag === "Pending" && state.deferred === deferred) state = empty
+        })
+      ),
+      Effect.exit,
+      Effect.flatMap((exit) => Deferred.done(deferred, exit)),
+      Effect.interruptible,
+      Effect.forkIn(scope)
+    )
 
   // Claiming the refresh and starting it is not interruptible: a caller interrupted in between
   // would leave the cache `Pending` on a deferred nobody completes, and every later call hanging.
@@ -289,9 +319,13 @@ export const make: Effect.Effect<
     return s._tag === "Valid" && clock.unsafeCurrentTimeMillis() < s.expiresAt ? s.effect : acquire
   })
 
+  // In a fleet, the stored token is removed too, only if it is still the one that failed.
   const invalidate = (used: Redacted.Redacted<string>): Effect.Effect<void> =>
-    Effect.sync(() => {
-      if (state._tag === "Valid" && state.token === used) state = empty
+    Effect.suspend(() => {
+      const s = state
+      if (s._tag !== "Valid" || s.token !== used) return Effect.void
+      state = empty
+      return fleet === undefined || s.sealed === undefined ? Effect.void : fleet.invalidate(s.sealed)
     })
 
   const clientToken = (userId: string) => {

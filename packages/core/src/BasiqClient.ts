@@ -36,6 +36,7 @@ import * as BasiqRetry from "./BasiqRetry.js"
 import * as BasiqErrorClasses from "./errors.js"
 import * as Paths from "./internal/paths.js"
 import * as Pipeline from "./internal/pipeline.js"
+import * as RateLimiter from "./internal/rateLimiter.js"
 import * as RetryRules from "./internal/retryRules.js"
 
 /**
@@ -213,7 +214,17 @@ export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpC
     const auth = yield* BasiqAuth
     // The SDK's own span covers the call: a client built with `HttpClient.make` adds none.
     const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
-    const limits: Pipeline.Limits = { timeout: config.timeout, maxResponseBytes: config.maxResponseBytes }
+    // A rate budget in the context the layer is built in: every attempt takes a slot of it.
+    const limiter = Option.getOrUndefined(yield* Effect.serviceOption(RateLimiter.BasiqRateLimiter))
+    const limits: Pipeline.Limits =
+      limiter === undefined
+        ? { timeout: config.timeout, maxResponseBytes: config.maxResponseBytes }
+        : {
+            timeout: config.timeout,
+            maxResponseBytes: config.maxResponseBytes,
+            limiter,
+            limiterKey: RateLimiter.keys.requests
+          }
     const schedules = {
       idempotent: RetryRules.retrySchedule(config.retry, true),
       nonIdempotent: RetryRules.retrySchedule(config.retry, false)

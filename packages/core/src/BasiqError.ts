@@ -19,6 +19,7 @@ import type {
   BasiqNotFoundError,
   BasiqRateLimitError,
   BasiqServerError,
+  BasiqTokenStoreError,
   BasiqTransportError,
   BasiqUnauthorizedError,
   BasiqUnexpectedStatusError,
@@ -99,7 +100,7 @@ export type StatusError =
  * @since 0.1.0
  * @category models
  */
-export type BasiqError = RequestFailure | BasiqDecodeError | BasiqConfigError
+export type BasiqError = RequestFailure | BasiqDecodeError | BasiqConfigError | BasiqTokenStoreError
 
 const tags: ReadonlySet<string> = new Set(Object.values(Classes).map((c) => c._tag))
 

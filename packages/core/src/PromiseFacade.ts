@@ -24,11 +24,12 @@ import * as Redacted from "effect/Redacted"
 import * as BasiqAuth from "./BasiqAuth.js"
 import * as BasiqClient from "./BasiqClient.js"
 import * as BasiqConfig from "./BasiqConfig.js"
+import type * as BasiqTokenStore from "./BasiqTokenStore.js"
 import * as BasiqError from "./errors.js"
 
 /**
  * The options every promise facade takes: those of `BasiqConfig.layer`, exactly one of `apiKey`
- * and `clientToken`, and an optional transport.
+ * and `clientToken`, an optional transport and an optional fleet layer.
  *
  * @since 0.1.0
  * @category models
@@ -42,12 +43,19 @@ export interface ClientOptions extends BasiqConfig.Options {
   readonly clientToken?: (() => Promise<string>) | undefined
   /** The transport (default: undici's keep-alive pool on Node.js, `fetch` elsewhere). */
   readonly httpClient?: Layer.Layer<HttpClient.HttpClient> | undefined
+  /**
+   * Share one server token (and optionally one rate budget) with other processes: a layer
+   * providing `BasiqTokenStore` and optionally `BasiqRateLimiter`, e.g. `BasiqRedis.layer({ url })`
+   * from `@basiq-effect/redis`. Built with the client (a `BasiqRateLimiter` also applies with
+   * `clientToken`), closed by `dispose()`.
+   */
+  readonly fleet?: BasiqTokenStore.Fleet | undefined
 }
 
 /**
  * The core services a facade runs on, built from its options. Throws `BasiqConfigError` at once
  * for bad options: invalid config values, both or neither of `apiKey` and `clientToken`, a
- * `clientToken` that is not a function, an `httpClient` that is not a `Layer`.
+ * `clientToken` that is not a function, an `httpClient` or `fleet` that is not a `Layer`.
  *
  * @since 0.1.0
  * @category constructors
@@ -80,6 +88,10 @@ export const clientLayer = (
   if (options.httpClient !== undefined && !Layer.isLayer(options.httpClient)) {
     throw new BasiqError.BasiqConfigError({ option: "httpClient", reason: "must be a Layer providing HttpClient" })
   }
+  const fleet = options.fleet
+  if (fleet !== undefined && !Layer.isLayer(fleet as unknown)) {
+    throw new BasiqError.BasiqConfigError({ option: "fleet", reason: "must be a Layer providing BasiqTokenStore" })
+  }
   const auth =
     getToken === undefined
       ? BasiqAuth.layer
@@ -101,10 +113,11 @@ export const clientLayer = (
             )
           )
         )
+  const transport = options.httpClient ?? defaultTransport
   return BasiqClient.layer.pipe(
     Layer.provideMerge(auth),
     Layer.provideMerge(Layer.succeed(BasiqConfig.BasiqConfig, config.right)),
-    Layer.provide(options.httpClient ?? defaultTransport)
+    Layer.provide(fleet === undefined ? transport : Layer.merge(transport, fleet))
   )
 }
 

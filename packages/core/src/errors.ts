@@ -83,16 +83,30 @@ export class BasiqUnsupportedMediaTypeError extends Schema.TaggedError<BasiqUnsu
 }
 
 /**
- * 429: a rate limit. `retryAfter` is set when Basiq sent a `Retry-After` header.
+ * A rate limit, from one of two sources (`source`):
+ *
+ * - `"basiq"` (the default): Basiq answered 429. `retryAfter` is set when Basiq sent a
+ *   `Retry-After` header.
+ * - `"local"`: the SDK's own budget (`BasiqRateLimiter`, e.g. a fleet's rate budget on Redis)
+ *   would have made the request wait longer than its `maxWait`. Nothing was sent: `status` is 0,
+ *   `errors` is empty, `attempts` counts only the attempts sent before, and `retryAfter` is how
+ *   long the budget asked to wait. Never retried by the SDK.
  *
  * @since 0.1.0
  * @category errors
  */
 export class BasiqRateLimitError extends Schema.TaggedError<BasiqRateLimitError>()("BasiqRateLimitError", {
   ...responseFields,
-  retryAfter: Schema.optional(Schema.DurationFromSelf)
+  retryAfter: Schema.optional(Schema.DurationFromSelf),
+  /** `"basiq"`: Basiq's 429; `"local"`: the SDK's own rate budget refused to wait, nothing was sent. */
+  source: Schema.optionalWith(Schema.Literal("basiq", "local"), { default: () => "basiq" as const })
 }) {
   override get message(): string {
+    if (this.source === "local") {
+      return `Local rate budget exhausted on ${this.method} ${this.route}: the wait${
+        this.retryAfter === undefined ? "" : ` (${Math.ceil(Duration.toMillis(this.retryAfter))} ms)`
+      } exceeds maxWait; nothing was sent (this is the SDK's BasiqRateLimiter, not a 429 from Basiq)`
+    }
     const base = describe(this)
     return this.retryAfter === undefined
       ? base
@@ -236,5 +250,22 @@ export class BasiqConfigError extends Schema.TaggedError<BasiqConfigError>()("Ba
 }) {
   override get message(): string {
     return `Invalid Basiq option "${this.option}": ${this.reason}`
+  }
+}
+
+/**
+ * A `BasiqTokenStore` operation failed (the store is down, slow, or answered something
+ * unexpected). `BasiqAuth` never lets it reach a call: it falls back to its own cache and
+ * exchange, and logs one warning per outage. Carries no key, token or sealed value.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BasiqTokenStoreError extends Schema.TaggedError<BasiqTokenStoreError>()("BasiqTokenStoreError", {
+  operation: Schema.Literal("get", "set", "deleteIf", "lock", "unlock"),
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `Basiq token store ${this.operation} failed: ${this.reason}`
   }
 }

@@ -17,7 +17,15 @@ export * as BasiqError from "./BasiqError.js"
 /**
  * @since 0.1.0
  */
+export * as BasiqRateLimiter from "./BasiqRateLimiter.js"
+/**
+ * @since 0.1.0
+ */
 export * as BasiqRetry from "./BasiqRetry.js"
+/**
+ * @since 0.1.0
+ */
+export * as BasiqTokenStore from "./BasiqTokenStore.js"
 /**
  * Every error class, by name, for `instanceof` and `catchTag` users.
  *

@@ -29,6 +29,7 @@ import * as Failures from "./failures.js"
 import * as Issues from "./issues.js"
 import * as Json from "./json.js"
 import * as Paths from "./paths.js"
+import * as RateLimiter from "./rateLimiter.js"
 import * as Response from "./response.js"
 
 /**
@@ -49,6 +50,12 @@ export interface Decoder<A> {
 export interface Limits {
   readonly timeout: Duration.Duration
   readonly maxResponseBytes: number
+  /**
+   * The rate budget every attempt takes a slot of before it is sent (the `BasiqRateLimiter` found
+   * when the layer was built), and the key it takes from. Absent: nothing is done per attempt.
+   */
+  readonly limiter?: RateLimiter.Service | undefined
+  readonly limiterKey?: string | undefined
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,8 +288,9 @@ export const attempt = <A>(
   // A client that took part in the deadline before (the SDK's transports, wrapped or not) ends the
   // attempt itself at the deadline; any other one gets its attempt forked, so that the deadline can
   // interrupt it.
-  if (honoring.has(http)) return bounded
-  return withDeadline(
+  const limiter = limits.limiter
+  if (honoring.has(http)) return limiter === undefined ? bounded : limited(bounded, limiter, limits, ctx, attempts)
+  const deadlined = withDeadline(
     Effect.ensuring(
       bounded,
       Effect.sync(() => {
@@ -292,7 +300,23 @@ export const attempt = <A>(
     limits.timeout,
     () => Failures.timeoutError(ctx, attempts, limits.timeout)
   )
+  return limiter === undefined ? deadlined : limited(deadlined, limiter, limits, ctx, attempts)
 }
+
+/** Takes a slot of the rate budget (outside the attempt's deadline), then runs the attempt. */
+const limited = <A>(
+  self: Effect.Effect<A, Failures.Failure>,
+  limiter: RateLimiter.Service,
+  limits: Limits,
+  ctx: Failures.RequestContext,
+  attempts: number
+): Effect.Effect<A, Failures.Failure> =>
+  Effect.zipRight(
+    Effect.catchAll(limiter.take(limits.limiterKey ?? RateLimiter.keys.requests), (e) =>
+      RateLimiter.stamp(e, ctx, attempts)
+    ),
+    self
+  )
 
 /** Clients seen taking part in the attempt deadline. */
 const honoring = new WeakSet<HttpClient.HttpClient>()

@@ -24,7 +24,8 @@ export const isRetryable = (e: Failure, idempotent: boolean, maxRetryAfter: Dura
   if (retryAfter !== undefined && Duration.greaterThan(retryAfter, maxRetryAfter)) return false
   switch (e._tag) {
     case "BasiqRateLimitError":
-      return true
+      // The local budget's refusal sent nothing and waiting more is what it refused.
+      return e.source !== "local"
     case "BasiqTransportError":
       return e.reason === "NotSent" || (idempotent && e.reason !== "ResponseTooLarge")
     case "BasiqServerError":
