@@ -39,6 +39,14 @@ export default defineConfig({
       project("testing", "packages/testing"),
       project("redis", "packages/redis"),
       project("examples", "examples"),
+      {
+        test: {
+          name: "packages-install",
+          include: ["test/**/*.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 600_000
+        }
+      },
       project("scripts", "scripts"),
       {
         resolve: { alias },

@@ -65,6 +65,21 @@ export const layerWithoutHttpClient = (
  * (`@basiq-effect/core/node`), `fetch` elsewhere (chosen by the package's `#transport` import
  * condition, so browser bundles never contain undici).
  *
+ * @example
+ * ```ts
+ * import { BasiqConnections, Connections } from "@basiq-effect/connections"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function* () {
+ *   const connections = yield* Connections.Connections
+ *   const list = yield* connections.getConnections("user-id")
+ *   return list.data.map((connection) => connection.institution.id)
+ * })
+ *
+ * // Run with Effect.runPromise once the key is real; `layerConfig()` reads BASIQ_API_KEY instead.
+ * export const runnable = program.pipe(Effect.provide(BasiqConnections.layer({ apiKey: "your-api-key" })))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */

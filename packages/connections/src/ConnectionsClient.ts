@@ -145,6 +145,25 @@ export interface ConnectionsClient {
  * (a non-string id, a body of the wrong shape, options that are not an object, a `signal` that
  * is not an `AbortSignal`) rejects with `BasiqInvalidRequestError` naming it, and nothing is sent.
  *
+ * @example
+ * ```ts
+ * import { BasiqNotFoundError, createConnectionsClient } from "@basiq-effect/connections"
+ *
+ * const basiq = createConnectionsClient({ apiKey: "your-api-key" })
+ *
+ * export const activeConnections = async (userId: string) => {
+ *   try {
+ *     const list = await basiq.getConnections(userId, { filter: "status.eq('active')" })
+ *     return list.data
+ *   } catch (error) {
+ *     if (error instanceof BasiqNotFoundError) return [] // no such user
+ *     throw error
+ *   }
+ * }
+ *
+ * await basiq.dispose()
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */

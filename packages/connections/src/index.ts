@@ -8,6 +8,9 @@
  * @since 0.1.0
  */
 export * from "@basiq-effect/core/errors"
+/**
+ * @since 0.1.0
+ */
 export * as BasiqConnections from "./BasiqConnections.js"
 /**
  * @since 0.1.0
@@ -25,12 +28,14 @@ export * as Connections from "./Connections.js"
  * @since 0.1.0
  */
 export * as ConnectionsClient from "./ConnectionsClient.js"
-/**
- * The promise facade, by name (promise users never touch namespaces).
- *
- * @since 0.1.0
- */
-export { createConnectionsClient } from "./ConnectionsClient.js"
+export {
+  /**
+   * The promise facade, by name (promise users never touch namespaces).
+   *
+   * @since 0.1.0
+   */
+  createConnectionsClient
+} from "./ConnectionsClient.js"
 /**
  * @since 0.1.0
  */
@@ -39,10 +44,26 @@ export * as ConnectionsTest from "./ConnectionsTest.js"
  * @since 0.1.0
  */
 export * as JobError from "./JobError.js"
-/**
- * @since 0.1.0
- */
-export { BasiqJobFailedError, BasiqJobTimeoutError, BasiqMfaRequiredError } from "./JobError.js"
+export {
+  /**
+   * A job step failed (by name, for `instanceof` and `catchTag` users).
+   *
+   * @since 0.1.0
+   */
+  BasiqJobFailedError,
+  /**
+   * A wait for a job reached its deadline (by name).
+   *
+   * @since 0.1.0
+   */
+  BasiqJobTimeoutError,
+  /**
+   * A job stopped at an MFA challenge with no `onMfa` handler (by name).
+   *
+   * @since 0.1.0
+   */
+  BasiqMfaRequiredError
+} from "./JobError.js"
 /**
  * @since 0.1.0
  */

@@ -34,12 +34,30 @@ import * as Classes from "./errors.js"
  */
 export * from "./errors.js"
 
-/**
- * The schemas of the errors' fields.
- *
- * @since 0.1.0
- */
-export { ErrorItem, Method, TransportReason } from "./internal/errorFields.js"
+export {
+  /**
+   * One entry of Basiq's error envelope `data[]` (`code`, `title`, `detail`, `source`).
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  ErrorItem,
+  /**
+   * The HTTP methods the SDK sends.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  Method,
+  /**
+   * Why a request failed below HTTP: `NotSent`, `ConnectionReset`, `ResponseBody`,
+   * `ResponseTooLarge`, `Timeout` (see `BasiqTransportError`).
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  TransportReason
+} from "./internal/errorFields.js"
 
 /**
  * The error channel of every operation (plus `BasiqDecodeError` for operations that read a body).

@@ -128,6 +128,9 @@ export const clientLayer = (
  * @since 0.1.0
  */
 export class CallbackError {
+  /**
+   * @since 0.1.0
+   */
   readonly _tag = "CallbackError"
   constructor(readonly error: unknown) {}
 }

@@ -314,6 +314,30 @@ const parsePayload = (payload: string | Uint8Array): Either.Either<Notification,
  * `v1` signatures matches (constant-time; for a secret without `whsec_`, a signature made with its
  * UTF-8 bytes or with its base64-decoded bytes), and the body is a `Notification`.
  *
+ * @example
+ * ```ts
+ * import { Webhooks } from "@basiq-effect/events"
+ * import { Effect } from "effect"
+ *
+ * const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+ * const payload = JSON.stringify({
+ *   eventTypeId: "connection.created",
+ *   eventId: "e1",
+ *   links: { event: "https://au-api.basiq.io/events/e1" }
+ * })
+ *
+ * const program = Effect.gen(function* () {
+ *   // What Basiq sends; in a handler, the request's headers and raw body.
+ *   const headers = yield* Webhooks.sign({ secret, id: "msg_1", timestamp: new Date(), payload })
+ *   const notification = yield* Webhooks.verify({ secret, payload, headers })
+ *   const forged = yield* Webhooks.verify({ secret, payload: payload.replace("e1", "e2"), headers }).pipe(Effect.flip)
+ *   return [notification.eventTypeId, forged.reason]
+ * })
+ *
+ * const [type, reason] = await Effect.runPromise(program)
+ * if (type !== "connection.created" || reason !== "NoMatchingSignature") throw new Error("unexpected")
+ * ```
+ *
  * @since 0.1.0
  * @category verification
  */

@@ -24,10 +24,12 @@ export * as WebhookSubscriptions from "./WebhookSubscriptions.js"
  * @since 0.1.0
  */
 export * as Webhooks from "./Webhooks.js"
-/**
- * The error of `Webhooks.verify`, by name.
- *
- * @since 0.1.0
- * @category errors
- */
-export { WebhookVerificationError } from "./Webhooks.js"
+export {
+  /**
+   * The error of `Webhooks.verify`, by name.
+   *
+   * @since 0.1.0
+   * @category errors
+   */
+  WebhookVerificationError
+} from "./Webhooks.js"

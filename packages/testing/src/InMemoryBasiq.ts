@@ -8,8 +8,7 @@
 
 import { FetchTransport } from "@basiq-effect/core"
 import { HttpClient } from "@effect/platform"
-import type { Scope } from "effect"
-import { Clock, Context, Duration, Effect, Layer } from "effect"
+import { Cause, Clock, Context, Duration, Effect, Exit, Layer, Scope } from "effect"
 import * as Bodies from "./internal/bodies.js"
 import * as Engine from "./internal/engine.js"
 import * as Errors from "./internal/errors.js"
@@ -389,6 +388,28 @@ const defaultOrigin = "https://au-api.basiq.io"
  * over an in-process `fetch` (no socket), so tests run the production client. The fake runs on the
  * runtime that builds the layer, so `TestClock.adjust` advances jobs, token expiry and delays.
  *
+ * @example
+ * ```ts
+ * import { BasiqConnections, Connections } from "@basiq-effect/connections"
+ * import { InMemoryBasiq } from "@basiq-effect/testing"
+ * import { Effect, Layer } from "effect"
+ *
+ * const TestLayer = BasiqConnections.layerWithoutHttpClient({ apiKey: "any-key" }).pipe(
+ *   Layer.provideMerge(InMemoryBasiq.layer())
+ * )
+ *
+ * const program = Effect.gen(function* () {
+ *   const fake = yield* InMemoryBasiq.InMemoryBasiq
+ *   const connections = yield* Connections.Connections
+ *   const user = yield* fake.createUser({ email: "max@example.com" })
+ *   yield* fake.seedConnection({ userId: user.id })
+ *   const list = yield* connections.getConnections(user.id)
+ *   if (list.data.length !== 1) throw new Error("expected one connection")
+ * })
+ *
+ * await Effect.runPromise(program.pipe(Effect.provide(TestLayer)))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -445,3 +466,99 @@ export const serve = (options: ServeOptions = {}): Effect.Effect<Served, never, 
     Transport.attach(server, engine, url)
     return { url, port, consentUrl: `${url}/consent/home`, control: engine.control }
   })
+
+/**
+ * A served fake for code that does not use Effect (see {@link start}): its URLs, each control of
+ * {@link InMemoryBasiq.Service} as a function returning a promise (a control that fails rejects
+ * with its error, e.g. `UnknownUserError`), and `close()`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Started {
+  /** `http://127.0.0.1:<port>`, the base URL to give a client. */
+  readonly url: string
+  readonly port: number
+  /** `<url>/consent/home`: the consent page (give it as the SDK's `consentUiUrl`). */
+  readonly consentUrl: string
+  /** Creates a user, as `POST /users` would (no format checks). */
+  readonly createUser: (options?: Parameters<Types.Service["createUser"]>[0]) => Promise<User>
+  /** What the consent UI does when a person consents and logs in: `{ jobIds }`. */
+  readonly completeConsent: (
+    options: Parameters<Types.Service["completeConsent"]>[0]
+  ) => Promise<{ readonly jobIds: ReadonlyArray<string> }>
+  /** Adds a connection with no job behind it. */
+  readonly seedConnection: (options: Parameters<Types.Service["seedConnection"]>[0]) => Promise<Connection>
+  /** Revokes a consent (by id, else the user's active one); the user's connections go. */
+  readonly revokeConsent: (options: Parameters<Types.Service["revokeConsent"]>[0]) => Promise<Consent>
+  /** Makes a connection `invalid`, as the bank does when a login stops working. */
+  readonly invalidateConnection: (options: Parameters<Types.Service["invalidateConnection"]>[0]) => Promise<Connection>
+  /** Every webhook delivery attempt, oldest first. */
+  readonly deliveries: () => Promise<ReadonlyArray<WebhookDelivery>>
+  /** The last requests received, oldest first. */
+  readonly journal: () => Promise<ReadonlyArray<JournalEntry>>
+  /** Makes every token issued so far expired. */
+  readonly expireTokens: () => Promise<void>
+  /** Applies a fault to the next matching requests. */
+  readonly injectFault: (options: Parameters<Types.Service["injectFault"]>[0]) => Promise<void>
+  /** Stops the server and the fake (pending webhook retries included). Calling it again does nothing. */
+  readonly close: () => Promise<void>
+}
+
+/** Runs a control; a failure rejects with the error itself (not Effect's `FiberFailure`). */
+const promise = <A, E>(effect: Effect.Effect<A, E>): Promise<A> =>
+  Effect.runPromiseExit(effect).then((exit) => {
+    if (Exit.isSuccess(exit)) return exit.value
+    throw Cause.squash(exit.cause)
+  })
+
+/**
+ * {@link serve} for promise users: serves a fresh in-memory Basiq on 127.0.0.1 (Node only, real
+ * clock) with no Effect `Scope` to manage. It runs until `close()`.
+ *
+ * @example
+ * ```ts
+ * import { createConnectionsClient } from "@basiq-effect/connections"
+ * import { InMemoryBasiq } from "@basiq-effect/testing"
+ *
+ * const fake = await InMemoryBasiq.start({ stepDuration: 5 })
+ * const basiq = createConnectionsClient({ apiKey: "any-key", baseUrl: fake.url })
+ * const user = await fake.createUser({ email: "max@example.com" })
+ * const { jobIds } = await fake.completeConsent({ userId: user.id, loginId: "laurieBream", password: "business2024" })
+ * const job = await basiq.waitForJob(jobIds[0] ?? "")
+ * if (!job.steps.every((step) => step.status === "success")) throw new Error("the job did not succeed")
+ * await basiq.dispose()
+ * await fake.close()
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const start = async (options: ServeOptions = {}): Promise<Started> => {
+  const scope = Effect.runSync(Scope.make())
+  const exit = await Effect.runPromiseExit(Scope.extend(serve(options), scope))
+  if (Exit.isFailure(exit)) {
+    await Effect.runPromise(Scope.close(scope, exit))
+    throw Cause.squash(exit.cause)
+  }
+  const { url, port, consentUrl, control } = exit.value
+  let closing: Promise<void> | undefined
+  return {
+    url,
+    port,
+    consentUrl,
+    createUser: (options) => promise(control.createUser(options)),
+    completeConsent: (options) => promise(control.completeConsent(options)),
+    seedConnection: (options) => promise(control.seedConnection(options)),
+    revokeConsent: (options) => promise(control.revokeConsent(options)),
+    invalidateConnection: (options) => promise(control.invalidateConnection(options)),
+    deliveries: () => promise(control.deliveries),
+    journal: () => promise(control.journal),
+    expireTokens: () => promise(control.expireTokens()),
+    injectFault: (options) => promise(control.injectFault(options)),
+    close: () => {
+      closing ??= Effect.runPromise(Scope.close(scope, Exit.void))
+      return closing
+    }
+  }
+}

@@ -4,4 +4,10 @@
  *
  * @since 0.1.0
  */
+
+/**
+ * The fake: `layer`, `serve`, `start`, the control service, faults and its models.
+ *
+ * @since 0.1.0
+ */
 export * as InMemoryBasiq from "./InMemoryBasiq.js"

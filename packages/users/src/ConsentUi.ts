@@ -121,6 +121,15 @@ export interface Redirect {
  * Reads the redirect back from the consent UI: `jobIds` (comma-separated) and `jobId`, and
  * `state`. Pure and total: an unparsable URL, or one without jobs, gives an empty list.
  *
+ * @example
+ * ```ts
+ * import { ConsentUi } from "@basiq-effect/users"
+ *
+ * const back = ConsentUi.parseRedirect("https://app.example/basiq/done?jobIds=j1,j2&state=s1")
+ * if (back.jobIds.join() !== "j1,j2" || back.state !== "s1") throw new Error("unexpected")
+ * ConsentUi.parseRedirect("not a url") // { jobIds: [] }
+ * ```
+ *
  * @since 0.1.0
  * @category parsing
  */
