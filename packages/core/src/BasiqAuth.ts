@@ -193,6 +193,69 @@ const toAuthError = (
 const noReserved: ReadonlySet<string> = new Set()
 
 /**
+ * The token cache both auth layers use: a plain variable (every read-modify-write is synchronous,
+ * one JS turn, so as atomic as a `Ref`; a valid token is served without any allocation), one
+ * `obtain` in flight however many fibers ask (run in `scope`, so an interrupted caller does not
+ * cancel it for the others), a failure never kept. `invalidate` drops the token only if it is
+ * still the cached one, and passes its sealed value to `forget` (the fleet's compare-and-delete).
+ */
+const makeTokenCache = (
+  obtain: Effect.Effect<FleetToken.Obtained, BasiqError.BasiqAuthenticationError>,
+  scope: Scope.Scope,
+  forget: ((sealed: Uint8Array) => Effect.Effect<void>) | undefined
+): Pick<Service, "token" | "invalidate"> => {
+  let state: State = empty
+
+  const refresh = (deferred: Deferred.Deferred<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>) =>
+    obtain.pipe(
+      Effect.tap(({ expiresAt, sealed, token }) =>
+        Effect.sync(() => {
+          state = { _tag: "Valid", token, expiresAt, effect: Effect.succeed(token), sealed }
+        })
+      ),
+      Effect.map(({ token }) => token),
+      Effect.tapError(() =>
+        Effect.sync(() => {
+          if (state._tag === "Pending" && state.deferred === deferred) state = empty
+        })
+      ),
+      Effect.exit,
+      Effect.flatMap((exit) => Deferred.done(deferred, exit)),
+      Effect.interruptible,
+      Effect.forkIn(scope)
+    )
+
+  // Claiming the refresh and starting it is not interruptible: a caller interrupted in between
+  // would leave the cache `Pending` on a deferred nobody completes, and every later call hanging.
+  const acquire: Service["token"] = Effect.uninterruptibleMask((restore) =>
+    Effect.clockWith((clock) => {
+      const s = state
+      if (s._tag === "Valid" && clock.unsafeCurrentTimeMillis() < s.expiresAt) return s.effect
+      if (s._tag === "Pending") return restore(Deferred.await(s.deferred))
+      const deferred = Deferred.unsafeMake<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>(FiberId.none)
+      state = { _tag: "Pending", deferred }
+      return Effect.zipRight(refresh(deferred), restore(Deferred.await(deferred)))
+    })
+  )
+
+  // The common case, a valid cached token, is answered without the mask.
+  const token: Service["token"] = Effect.clockWith((clock) => {
+    const s = state
+    return s._tag === "Valid" && clock.unsafeCurrentTimeMillis() < s.expiresAt ? s.effect : acquire
+  })
+
+  const invalidate = (used: Redacted.Redacted<string>): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      const s = state
+      if (s._tag !== "Valid" || s.token !== used) return Effect.void
+      state = empty
+      return forget === undefined || s.sealed === undefined ? Effect.void : forget(s.sealed)
+    })
+
+  return { token, invalidate }
+}
+
+/**
  * Builds the service. The exchange of a pending server token runs in a fiber of the given scope,
  * so a caller that is interrupted does not cancel it for the others.
  *
@@ -274,10 +337,6 @@ export const make: Effect.Effect<
     return ttl > 0 ? ttl : lifetime / 2
   }
 
-  // The cache is a plain variable: every read-modify-write below is synchronous (one JS turn),
-  // so it is as atomic as a `Ref`, and a valid token is served without any allocation.
-  let state: State = empty
-
   /** A server token from Basiq, with when this process stops using it. */
   const exchangeServer = Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
     Effect.map(exchange({ scope: "SERVER_ACCESS" }), ({ expiresIn, token }) => ({
@@ -289,53 +348,8 @@ export const make: Effect.Effect<
     fleet === undefined
       ? Effect.map(exchangeServer, (fresh) => ({ ...fresh, sealed: undefined }))
       : fleet.obtain(exchangeServer)
-
-  const refresh = (deferred: Deferred.Deferred<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>) =>
-    obtain.pipe(
-      Effect.tap(({ expiresAt, sealed, token }) =>
-        Effect.sync(() => {
-          state = { _tag: "Valid", token, expiresAt, effect: Effect.succeed(token), sealed }
-        })
-      ),
-      Effect.map(({ token }) => token),
-      Effect.tapError(() =>
-        Effect.sync(() => {
-          if (state._tag === "Pending" && state.deferred === deferred) state = empty
-        })
-      ),
-      Effect.exit,
-      Effect.flatMap((exit) => Deferred.done(deferred, exit)),
-      Effect.interruptible,
-      Effect.forkIn(scope)
-    )
-
-  // Claiming the refresh and starting it is not interruptible: a caller interrupted in between
-  // would leave the cache `Pending` on a deferred nobody completes, and every later call hanging.
-  const acquire: Service["token"] = Effect.uninterruptibleMask((restore) =>
-    Effect.clockWith((clock) => {
-      const s = state
-      if (s._tag === "Valid" && clock.unsafeCurrentTimeMillis() < s.expiresAt) return s.effect
-      if (s._tag === "Pending") return restore(Deferred.await(s.deferred))
-      const deferred = Deferred.unsafeMake<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>(FiberId.none)
-      state = { _tag: "Pending", deferred }
-      return Effect.zipRight(refresh(deferred), restore(Deferred.await(deferred)))
-    })
-  )
-
-  // The common case, a valid cached token, is answered without the mask.
-  const token: Service["token"] = Effect.clockWith((clock) => {
-    const s = state
-    return s._tag === "Valid" && clock.unsafeCurrentTimeMillis() < s.expiresAt ? s.effect : acquire
-  })
-
   // In a fleet, the stored token is removed too, only if it is still the one that failed.
-  const invalidate = (used: Redacted.Redacted<string>): Effect.Effect<void> =>
-    Effect.suspend(() => {
-      const s = state
-      if (s._tag !== "Valid" || s.token !== used) return Effect.void
-      state = empty
-      return fleet === undefined || s.sealed === undefined ? Effect.void : fleet.invalidate(s.sealed)
-    })
+  const { invalidate, token } = makeTokenCache(obtain, scope, fleet?.invalidate)
 
   const clientToken = (userId: string) => {
     const problem = Paths.checkPathParam(userId, noReserved)
@@ -382,22 +396,13 @@ export const layer: Layer.Layer<BasiqAuth, BasiqError.BasiqConfigError, BasiqCon
 export const layerClientToken = <E, R>(
   get: Effect.Effect<Redacted.Redacted<string>, E, R>
 ): Layer.Layer<BasiqAuth, never, R> =>
-  Layer.effect(
+  Layer.scoped(
     BasiqAuth,
-    Effect.map(Effect.context<R>(), (context) => {
-      type Settled = {
-        readonly _tag: "Valid"
-        readonly token: Redacted.Redacted<string>
-        readonly effect: Effect.Effect<Redacted.Redacted<string>>
-      }
-      let state:
-        | Settled
-        | { readonly _tag: "Empty" }
-        | {
-            readonly _tag: "Pending"
-            readonly deferred: Deferred.Deferred<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>
-          } = empty
-      const fetchToken = Effect.provide(get, context).pipe(
+    Effect.gen(function* () {
+      const context = yield* Effect.context<R>()
+      const scope = yield* Effect.scope
+      const obtain = Effect.provide(get, context).pipe(
+        Effect.map((token) => ({ token, expiresAt: Number.POSITIVE_INFINITY, sealed: undefined })),
         Effect.catchAllCause((cause) =>
           Effect.fail(
             cause._tag === "Fail" && cause.error instanceof BasiqError.BasiqAuthenticationError
@@ -409,36 +414,8 @@ export const layerClientToken = <E, R>(
           )
         )
       )
-      const token: Service["token"] = Effect.uninterruptibleMask((restore) =>
-        Effect.suspend(() => {
-          const s = state
-          if (s._tag === "Valid") return s.effect
-          if (s._tag === "Pending") return restore(Deferred.await(s.deferred))
-          const deferred = Deferred.unsafeMake<Redacted.Redacted<string>, BasiqError.BasiqAuthenticationError>(
-            FiberId.none
-          )
-          state = { _tag: "Pending", deferred }
-          const run = fetchToken.pipe(
-            Effect.tap((t) =>
-              Effect.sync(() => {
-                state = { _tag: "Valid", token: t, effect: Effect.succeed(t) }
-              })
-            ),
-            Effect.tapError(() =>
-              Effect.sync(() => {
-                if (state._tag === "Pending" && state.deferred === deferred) state = empty
-              })
-            ),
-            Effect.exit,
-            Effect.flatMap((exit) => Deferred.done(deferred, exit))
-          )
-          return Effect.zipRight(Effect.forkDaemon(Effect.interruptible(run)), restore(Deferred.await(deferred)))
-        })
-      )
-      const invalidate = (used: Redacted.Redacted<string>): Effect.Effect<void> =>
-        Effect.sync(() => {
-          if (state._tag === "Valid" && state.token === used) state = empty
-        })
+      // Kept until Basiq refuses it (no expiry of its own).
+      const { invalidate, token } = makeTokenCache(obtain, scope, undefined)
       const clientToken: Service["clientToken"] = () =>
         Effect.fail(
           new BasiqError.BasiqAuthenticationError({
