@@ -73,8 +73,10 @@ export const spawnWorker = (settings: Record<string, unknown>): Effect.Effect<Wo
       child.stderr?.on("data", (d) => {
         stderr += String(d)
       })
+      // "close", not "exit": at "exit" the child's stdout may not be drained yet, and the result
+      // line is its last output.
       const result = new Promise<WorkerResult>((resolve) => {
-        child.once("exit", (code, signal) => {
+        child.once("close", (code, signal) => {
           const line = stdout.trim().split("\n").pop() ?? ""
           let parsed: { ok: number; failures: Record<string, number>; logs: WorkerResult["logs"] } = {
             ok: 0,
