@@ -34,6 +34,7 @@ import { BasiqConfig, type Resolved } from "./BasiqConfig.js"
 import type * as BasiqError from "./BasiqError.js"
 import * as BasiqRetry from "./BasiqRetry.js"
 import * as BasiqErrorClasses from "./errors.js"
+import * as FastDecode from "./internal/fastDecode.js"
 import * as Paths from "./internal/paths.js"
 import * as Pipeline from "./internal/pipeline.js"
 import * as RateLimiter from "./internal/rateLimiter.js"
@@ -69,11 +70,26 @@ export interface Success<A, E extends BasiqError.BasiqDecodeError> {
  * @since 0.1.0
  * @category success
  */
-export const json = <A, I>(schema: Schema.Schema<A, I, never>): Success<A, BasiqError.BasiqDecodeError> => {
+export const json = <A, I>(schema: Schema.Schema<A, I, never>): Success<A, BasiqError.BasiqDecodeError> => ({
+  _tag: "Json",
+  decode: decoder(schema)
+})
+
+/**
+ * The decoder of a response schema: the fast path compiled from its AST (on first use), and
+ * Schema's own decoder whenever that path cannot give the value, so every failure is Schema's.
+ */
+const decoder = <A, I>(
+  schema: Schema.Schema<A, I, never>
+): ((body: unknown) => Either.Either<A, ParseResult.ParseIssue>) => {
   const decode = Schema.decodeUnknownEither(schema)
-  return {
-    _tag: "Json",
-    decode: (body) => Either.mapLeft(decode(body), (e) => e.issue)
+  const slow = (body: unknown) => Either.mapLeft(decode(body), (e) => e.issue)
+  let fast: FastDecode.Decode | undefined | null = null
+  return (body) => {
+    if (fast === null) fast = FastDecode.compile(schema.ast)
+    if (fast === undefined) return slow(body)
+    const value = fast(body)
+    return value === FastDecode.Miss ? slow(body) : Either.right(value as A)
   }
 }
 
@@ -87,14 +103,10 @@ export const json = <A, I>(schema: Schema.Schema<A, I, never>): Success<A, Basiq
 export const jsonWithStatus = <A, I>(
   schema: Schema.Schema<A, I, never>
 ): Success<{ readonly status: number; readonly body: A }, BasiqError.BasiqDecodeError> => {
-  const decode = Schema.decodeUnknownEither(schema)
+  const decode = decoder(schema)
   return {
     _tag: "Json",
-    decode: (body, status) =>
-      Either.match(decode(body), {
-        onLeft: (e) => Either.left(e.issue),
-        onRight: (a) => Either.right({ status, body: a })
-      })
+    decode: (body, status) => Either.map(decode(body), (a) => ({ status, body: a }))
   }
 }
 

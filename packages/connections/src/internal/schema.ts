@@ -64,7 +64,8 @@ const copyJson = (value: unknown, ancestors: Set<object>): unknown => {
 
 const PlainObject = Schema.declare((u: unknown): u is { readonly [key: string]: unknown } => Predicate.isRecord(u), {
   identifier: "object",
-  description: "a JSON object"
+  description: "a JSON object",
+  arbitrary: () => (fc) => fc.dictionary(fc.string(), fc.jsonValue())
 })
 
 /**
