@@ -224,8 +224,8 @@ export const make: Effect.Effect<Service, never, BasiqConfig | BasiqAuth | HttpC
   function* () {
     const config = yield* BasiqConfig
     const auth = yield* BasiqAuth
-    // The SDK's own span covers the call: a client built with `HttpClient.make` adds none.
-    const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
+    // A client built with `HttpClient.make` adds no span of its own (see `Pipeline.send`).
+    const http = yield* HttpClient.HttpClient
     // A rate budget in the context the layer is built in: every attempt takes a slot of it.
     const limiter = Option.getOrUndefined(yield* Effect.serviceOption(RateLimiter.BasiqRateLimiter))
     const limits: Pipeline.Limits =

@@ -10,7 +10,7 @@
  *
  * @internal
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
@@ -178,9 +178,16 @@ export const send = (
   attempts: number,
   timeout: Duration.Duration
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, BasiqError.BasiqTransportError> =>
-  Effect.mapError(http.execute(request), (e) =>
-    isDeadline(e.cause) ? Failures.timeoutError(ctx, attempts, timeout) : Failures.transportError(ctx, attempts, e)
+  Effect.mapError(
+    // The SDK's own span covers the call: a client built with `HttpClient.make` adds no span (nor
+    // tracing headers). The SDK's transports make none, so nothing is set for them per attempt.
+    honoring.has(http) ? http.execute(request) : Effect.locally(http.execute(request), untraced, always),
+    (e) =>
+      isDeadline(e.cause) ? Failures.timeoutError(ctx, attempts, timeout) : Failures.transportError(ctx, attempts, e)
   )
+
+const untraced = HttpClient.currentTracerDisabledWhen
+const always = () => true
 
 // ---------------------------------------------------------------------------------------------
 // 4. read
@@ -383,17 +390,22 @@ export const span = <A, E>(
   Effect.withFiberRuntime<A, E>((fiber) => {
     if (fiber.currentTracer === nativeTracer) return self
     return Effect.useSpan(name, { kind: "client", captureStackTrace: false, attributes }, (span) =>
-      Effect.onExit(Effect.withParentSpan(self, span), (exit) => {
-        const { attempts, status } = progress()
-        span.attribute("basiq.attempts", attempts)
-        if (status !== undefined) span.attribute("http.response.status_code", status)
-        if (Exit.isFailure(exit)) {
-          const failure = Cause.failureOption(exit.cause)
-          const correlationId =
-            failure._tag === "Some" ? (failure.value as { readonly correlationId?: unknown }).correlationId : undefined
-          if (typeof correlationId === "string") span.attribute("basiq.correlation_id", correlationId)
+      Effect.onExit(
+        Effect.withParentSpan(Effect.locally(self, HttpClient.currentTracerDisabledWhen, always), span),
+        (exit) => {
+          const { attempts, status } = progress()
+          span.attribute("basiq.attempts", attempts)
+          if (status !== undefined) span.attribute("http.response.status_code", status)
+          if (Exit.isFailure(exit)) {
+            const failure = Cause.failureOption(exit.cause)
+            const correlationId =
+              failure._tag === "Some"
+                ? (failure.value as { readonly correlationId?: unknown }).correlationId
+                : undefined
+            if (typeof correlationId === "string") span.attribute("basiq.correlation_id", correlationId)
+          }
+          return Effect.void
         }
-        return Effect.void
-      })
+      )
     )
   })
