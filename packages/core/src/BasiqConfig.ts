@@ -319,15 +319,17 @@ export const layer = (options: Options): Layer.Layer<BasiqConfig, BasiqConfigErr
  * @since 0.1.0
  * @category config
  */
-export const fromEnv: Config.Config<Options> = Config.all({
-  apiKey: Config.redacted("BASIQ_API_KEY"),
-  baseUrl: Config.string("BASIQ_BASE_URL").pipe(Config.option, Config.map(Option.getOrUndefined)),
-  apiVersion: Config.literal(
-    "3.0",
-    "2.1",
-    "2.0"
-  )("BASIQ_API_VERSION").pipe(Config.option, Config.map(Option.getOrUndefined))
-})
+export const fromEnv: Config.Config<Options> = /* @__PURE__ */ Config.suspend(() =>
+  Config.all({
+    apiKey: Config.redacted("BASIQ_API_KEY"),
+    baseUrl: Config.string("BASIQ_BASE_URL").pipe(Config.option, Config.map(Option.getOrUndefined)),
+    apiVersion: Config.literal(
+      "3.0",
+      "2.1",
+      "2.0"
+    )("BASIQ_API_VERSION").pipe(Config.option, Config.map(Option.getOrUndefined))
+  })
+)
 
 /**
  * A layer from Effect `Config` (as `OpenAiClient.layerConfig` takes it). With no argument it
