@@ -146,3 +146,155 @@ describe("makeFacadeRuntime", () => {
     expect(Effect.runSync(Effect.either(Facade.requireStrings({ a: "x" })))._tag).toBe("Right")
   })
 })
+
+/** A runtime whose layer is built and whose pool has run a call (later calls run on the pool). */
+const warmRuntime = Effect.gen(function* () {
+  const made = makeRuntime()
+  yield* Effect.promise(() => made.runtime.run(() => Effect.flatMap(Counter, (c) => c.next)))
+  // The layer's build is observed after the first call settles: one more turn makes it visible.
+  yield* Effect.promise(() => made.runtime.run(() => Effect.void))
+  return made
+})
+
+describe("makeFacadeRuntime: calls on the pool of fibers (after the first)", () => {
+  it.effect("sequential calls reuse one fiber; concurrent calls run on distinct fibers", () =>
+    Effect.gen(function* () {
+      const { runtime } = yield* warmRuntime
+      const id = () => runtime.run(() => Effect.map(Effect.fiberId, (fiberId) => JSON.stringify(fiberId)))
+      const first = yield* Effect.promise(id)
+      const second = yield* Effect.promise(id)
+      expect(second).toBe(first)
+      const gate = yield* Deferred.make<void>()
+      const concurrent = yield* Effect.promise(() =>
+        Promise.all(
+          Array.from({ length: 20 }, () =>
+            runtime.run(() =>
+              Effect.zipRight(
+                Deferred.await(gate),
+                Effect.map(Effect.fiberId, (fiberId) => JSON.stringify(fiberId))
+              )
+            )
+          ).concat(runtime.run(() => Effect.as(Deferred.succeed(gate, undefined), "opener")))
+        )
+      )
+      expect(new Set(concurrent).size).toBe(21)
+      yield* Effect.promise(() => runtime.dispose())
+    })
+  )
+
+  it.effect("values, typed failures, callback throws and defects settle as on a fiber of their own", () =>
+    Effect.gen(function* () {
+      const { runtime } = yield* warmRuntime
+      expect(yield* Effect.promise(() => runtime.run(() => Effect.flatMap(Counter, (c) => c.next)))).toBe(2)
+      const error = new BasiqError.BasiqInvalidRequestError({ reason: "r", fields: ["f"] })
+      const failed = yield* settle(runtime.run(() => Effect.fail(error)))
+      expect("error" in failed && failed.error).toBe(error)
+      const thrown = { not: "an Error" }
+      const fromCallback = yield* settle(
+        runtime.run(() =>
+          Facade.callback(() => {
+            throw thrown
+          })
+        )
+      )
+      expect("error" in fromCallback && fromCallback.error).toBe(thrown)
+      const defect = new RangeError("bug")
+      const died = yield* settle(runtime.run(() => Effect.die(defect)))
+      expect("error" in died && died.error).toBe(defect)
+      // The fiber that ran them all is still serving calls.
+      expect(yield* Effect.promise(() => runtime.run(() => Effect.flatMap(Counter, (c) => c.next)))).toBe(3)
+      yield* Effect.promise(() => runtime.dispose())
+    })
+  )
+
+  it.effect("aborting interrupts the call (its finalizer runs), rejects with signal.reason; the pool goes on", () =>
+    Effect.gen(function* () {
+      const { runtime } = yield* warmRuntime
+      const started = yield* Deferred.make<void>()
+      let finalized = false
+      const controller = new AbortController()
+      const call = runtime.run(
+        () =>
+          Deferred.succeed(started, undefined).pipe(
+            Effect.zipRight(Effect.never),
+            Effect.onInterrupt(() =>
+              Effect.sync(() => {
+                finalized = true
+              })
+            )
+          ),
+        { signal: controller.signal }
+      )
+      yield* Deferred.await(started)
+      const reason = new Error("user cancelled")
+      controller.abort(reason)
+      const settled = yield* settle(call)
+      expect("error" in settled && settled.error).toBe(reason)
+      expect(finalized).toBe(true)
+      // Aborted at once, before a parked fiber picked it up: rejected, its effect never completes.
+      const early = new AbortController()
+      let ran = false
+      const aborted = runtime.run(
+        () =>
+          Effect.sync(() => {
+            ran = true
+          }),
+        { signal: early.signal }
+      )
+      early.abort("stop")
+      const earlySettled = yield* settle(aborted)
+      expect("error" in earlySettled && earlySettled.error).toBe("stop")
+      expect(ran).toBe(false)
+      expect(yield* Effect.promise(() => runtime.run(() => Effect.flatMap(Counter, (c) => c.next)))).toBe(2)
+      yield* Effect.promise(() => runtime.dispose())
+    })
+  )
+
+  it.effect("more calls at once than fibers kept parked: all settle, twice over", () =>
+    Effect.gen(function* () {
+      const { runtime } = yield* warmRuntime
+      const n = Facade.maxIdleFibers + 100
+      for (let round = 0; round < 2; round++) {
+        const values = yield* Effect.promise(() =>
+          Promise.all(
+            Array.from({ length: n }, () =>
+              runtime.run(() =>
+                Effect.zipRight(
+                  Effect.yieldNow(),
+                  Effect.flatMap(Counter, (c) => c.next)
+                )
+              )
+            )
+          )
+        )
+        expect(new Set(values).size).toBe(n)
+      }
+      yield* Effect.promise(() => runtime.dispose())
+    })
+  )
+
+  it.effect("dispose() interrupts pooled calls in flight (they reject saying so); later calls reject too", () =>
+    Effect.gen(function* () {
+      const { runtime } = yield* warmRuntime
+      const started = yield* Deferred.make<void>()
+      let finalized = false
+      const call = runtime.run(() =>
+        Deferred.succeed(started, undefined).pipe(
+          Effect.zipRight(Effect.never),
+          Effect.onInterrupt(() =>
+            Effect.sync(() => {
+              finalized = true
+            })
+          )
+        )
+      )
+      yield* Deferred.await(started)
+      yield* Effect.promise(() => runtime.dispose())
+      const inFlight = yield* settle(call)
+      expect("error" in inFlight && String(inFlight.error)).toContain("disposed")
+      expect(finalized).toBe(true)
+      const later = yield* settle(runtime.run(() => Effect.succeed(1)))
+      expect("error" in later && String(later.error)).toContain("disposed")
+    })
+  )
+})
