@@ -22,6 +22,10 @@ import { type Driver, effectDriver, promiseDriver, type RoundResult } from "./lo
 import { startServer } from "./serverProcess.js"
 import { fmt, fmtSummary, kb, median, quantileSorted, type Summary, summarize, table } from "./stats.js"
 
+/** Whether the SDK was loaded from its sources (tsx) or from the built packages users install. */
+const sdkSource = import.meta.resolve("@basiq-effect/core").includes("/src/")
+  ? "from its TypeScript sources through tsx (not what users run)"
+  : "from the built packages (`dist`, as users run it)"
 const rounds = Math.max(1, Math.min(15, Number(process.env.BENCH_ROUNDS ?? 7)))
 const roundMs: Record<number, number> = { 1: 500, 50: 2_000 }
 const maxCalls = 100_000
@@ -408,7 +412,7 @@ const render = (
     targets.map((t) => [t.name, t.value, `${t.met ? "met" : "NOT MET"}${t.note === undefined ? "" : ` (${t.note})`}`])
   )
   return [
-    `Run: ${new Date().toISOString()}, Node ${process.version}, ${rounds} rounds, ${totalSeconds.toFixed(0)} s total.`,
+    `Run: ${new Date().toISOString()}, Node ${process.version}, ${rounds} rounds, ${totalSeconds.toFixed(0)} s total. The SDK runs ${sdkSource}.`,
     "",
     "### Targets",
     "",

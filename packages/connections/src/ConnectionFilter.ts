@@ -124,7 +124,7 @@ const field = <A extends string>(property: Property): Field<A> => {
  * @since 0.1.0
  * @category fields
  */
-export const id: Field<string> = field("id")
+export const id: Field<string> = /* @__PURE__ */ field("id")
 
 /**
  * The statuses a built `status` filter accepts: the ones Basiq documents. A status Basiq adds
@@ -152,7 +152,7 @@ export const statuses: ReadonlyArray<Status> = ["pending", "active", "invalid", 
  * @since 0.1.0
  * @category fields
  */
-export const status: Field<Status> = field("status")
+export const status: Field<Status> = /* @__PURE__ */ field("status")
 
 /**
  * Filters on the institution id, serialised as `institution.id` (`institution.id.eq('AU00000')`).
@@ -160,7 +160,7 @@ export const status: Field<Status> = field("status")
  * @since 0.1.0
  * @category fields
  */
-export const institutionId: Field<string> = field("institution.id")
+export const institutionId: Field<string> = /* @__PURE__ */ field("institution.id")
 
 /**
  * Combines filters: every clause must hold (Basiq joins clauses with `,`, meaning AND).

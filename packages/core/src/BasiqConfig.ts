@@ -147,7 +147,8 @@ const isHeaderSafe = (s: string): boolean => {
   return true
 }
 
-const pageUrl = (option: string, input: string): Either.Either<string, BasiqConfigError> => {
+/** An absolute https URL (plain http for loopback hosts), without credentials or a fragment. */
+const checkedUrl = (option: string, input: string, query: boolean): Either.Either<URL, BasiqConfigError> => {
   let url: URL
   try {
     url = new URL(input)
@@ -157,10 +158,13 @@ const pageUrl = (option: string, input: string): Either.Either<string, BasiqConf
   if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
     return Either.left(new BasiqConfigError({ option, reason: "must use https (plain http only for loopback hosts)" }))
   }
-  if (url.username !== "" || url.password !== "" || url.hash !== "") {
-    return Either.left(new BasiqConfigError({ option, reason: "must not contain credentials or a fragment" }))
+  if (url.username !== "" || url.password !== "" || url.hash !== "" || (!query && url.search !== "")) {
+    const reason = query
+      ? "must not contain credentials or a fragment"
+      : "must not contain credentials, a query or a fragment"
+    return Either.left(new BasiqConfigError({ option, reason }))
   }
-  return Either.right(url.href)
+  return Either.right(url)
 }
 
 const duration = (option: string, input: Duration.DurationInput | undefined, fallback: Duration.Duration) => {
@@ -214,23 +218,9 @@ export const validate = (options: Options): Either.Either<Resolved, BasiqConfigE
   }
   let baseUrl = defaultBaseUrl
   if (options.baseUrl !== undefined) {
-    let url: URL
-    try {
-      url = new URL(options.baseUrl)
-    } catch {
-      return Either.left(new BasiqConfigError({ option: "baseUrl", reason: "must be an absolute URL" }))
-    }
-    if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
-      return Either.left(
-        new BasiqConfigError({ option: "baseUrl", reason: "must use https (plain http only for loopback hosts)" })
-      )
-    }
-    if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
-      return Either.left(
-        new BasiqConfigError({ option: "baseUrl", reason: "must not contain credentials, a query or a fragment" })
-      )
-    }
-    baseUrl = `${url.origin}${url.pathname}`.replace(/\/+$/, "")
+    const url = checkedUrl("baseUrl", options.baseUrl, false)
+    if (Either.isLeft(url)) return Either.left(url.left)
+    baseUrl = `${url.right.origin}${url.right.pathname}`.replace(/\/+$/, "")
   }
   const apiVersion = options.apiVersion ?? "3.0"
   if (!versions.includes(apiVersion)) {
@@ -278,9 +268,9 @@ export const validate = (options: Options): Either.Either<Resolved, BasiqConfigE
     if (typeof options.consentUiUrl !== "string") {
       return Either.left(new BasiqConfigError({ option: "consentUiUrl", reason: "must be a URL string" }))
     }
-    const checked = pageUrl("consentUiUrl", options.consentUiUrl)
+    const checked = checkedUrl("consentUiUrl", options.consentUiUrl, true)
     if (Either.isLeft(checked)) return Either.left(checked.left)
-    consentUiUrl = checked.right
+    consentUiUrl = checked.right.href
   }
   return Either.right({
     apiKey: key === undefined ? undefined : Redacted.make(key),

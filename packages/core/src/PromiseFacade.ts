@@ -17,6 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Predicate from "effect/Predicate"
@@ -229,23 +230,19 @@ export interface FacadeRuntime<R> {
 /**
  * Builds the runtime of a promise facade over `layer` (built once, on the first call).
  *
- * Each call runs as one fiber. Once the layer is built, calls run on a pool of long-lived fibers
- * (one per call in flight, parked between calls, at most {@link maxIdleFibers} parked): a
- * fiber per call costs its creation and, more, the garbage of one (a third of the facade's
- * overhead over the Effect API at 50 calls in flight). An aborted signal or `dispose()`
- * interrupts the fiber running the call, which then ends; the call's outcome is the same on
- * both paths.
+ * Calls run on a pool of long-lived fibers: one per call in flight, parked between calls, at
+ * most {@link maxIdleFibers} kept parked. A new fiber per call would cost its creation and, more,
+ * its garbage (a third of the facade's overhead over the Effect API at 50 calls in flight). An
+ * aborted signal or `dispose()` interrupts the fiber running the call, which then ends.
  *
  * @since 0.1.0
  */
 export const makeFacadeRuntime = <R, E>(layer: Layer.Layer<R, E>): FacadeRuntime<R> => {
   const runtime = ManagedRuntime.make(layer)
   let disposed = false
-  /** The runtime once the layer is built; until then each call forks its own fiber. */
+  /** The runtime once the layer is built, and the build the first calls wait for. */
   let built: Runtime.Runtime<R> | undefined
-  let building = false
-  /** Calls in flight on fibers of their own: `dispose()` interrupts them. */
-  const inFlight = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
+  let building: Promise<Exit.Exit<Runtime.Runtime<R>, E>> | undefined
   /** The pool's fibers (busy or parked) and the parked ones. */
   const workers = new Set<Worker<R>>()
   const parked: Array<Worker<R>> = []
@@ -265,17 +262,6 @@ export const makeFacadeRuntime = <R, E>(layer: Layer.Layer<R, E>): FacadeRuntime
     call.reject(Cause.squash(exit.cause))
   }
 
-  /** A call on a fiber of its own (while the layer is being built). */
-  const fork = <A>(call: Call<A, R>): void => {
-    const fiber = runtime.runFork(call.effect)
-    call.interrupt = () => fiber.unsafeInterruptAsFork(fiber.id())
-    inFlight.add(fiber)
-    fiber.addObserver((exit) => {
-      inFlight.delete(fiber)
-      settle(call, exit)
-    })
-  }
-
   /** Runs `call`, then parks for the next one (or ends when enough are parked). */
   const work = (worker: Worker<R>, call: Call<unknown, R>): Effect.Effect<void, never, R> =>
     Effect.flatMap(Effect.exit(call.effect), (exit) => {
@@ -291,8 +277,9 @@ export const makeFacadeRuntime = <R, E>(layer: Layer.Layer<R, E>): FacadeRuntime
       )
     })
 
-  /** A call on a parked fiber of the pool, or on a new one. */
+  /** Runs a call on a parked fiber of the pool, or on a new one. */
   const dispatch = <A>(rt: Runtime.Runtime<R>, call: Call<A, R>) => {
+    if (disposed || call.signal?.aborted) return settle(call, Exit.interrupt(FiberId.none))
     const parkedWorker = parked.pop()
     const worker: Worker<R> = parkedWorker ?? { fiber: undefined, call: undefined, wake: undefined }
     worker.call = call as Call<unknown, R>
@@ -333,19 +320,17 @@ export const makeFacadeRuntime = <R, E>(layer: Layer.Layer<R, E>): FacadeRuntime
       }
       signal?.addEventListener("abort", call.onAbort, { once: true })
       if (built !== undefined) return dispatch(built, call)
-      if (!building) {
-        building = true
-        runtime.runtime().then(
-          (rt) => {
-            if (!disposed) built = rt
-          },
-          () => {
-            // The build failure is each call's own (`fork` reports it).
-            building = false
-          }
-        )
-      }
-      fork(call)
+      // The first calls wait for the layer (built once); a failed build is each waiting call's
+      // rejection, and the next call tries again.
+      building ??= Effect.runPromiseExit(runtime.runtimeEffect)
+      building.then((exit) => {
+        if (Exit.isFailure(exit)) {
+          building = undefined
+          return settle(call, exit)
+        }
+        if (!disposed) built = exit.value
+        dispatch(exit.value, call)
+      })
     })
   }
 
@@ -353,7 +338,6 @@ export const makeFacadeRuntime = <R, E>(layer: Layer.Layer<R, E>): FacadeRuntime
     if (disposed) return Promise.resolve()
     disposed = true
     built = undefined
-    for (const fiber of inFlight) fiber.unsafeInterruptAsFork(fiber.id())
     for (const worker of workers) worker.fiber?.unsafeInterruptAsFork(worker.fiber.id())
     return runtime.dispose()
   }
