@@ -37,66 +37,6 @@ describe("makeFacadeRuntime", () => {
     })
   )
 
-  it.effect("a typed failure rejects with the error instance itself; a callback's throw with that same value", () =>
-    Effect.gen(function* () {
-      const { runtime } = makeRuntime()
-      const error = new BasiqError.BasiqInvalidRequestError({ reason: "r", fields: ["f"] })
-      const failed = yield* settle(runtime.run(() => Effect.fail(error)))
-      expect("error" in failed && failed.error).toBe(error)
-      const thrown = { not: "an Error" }
-      const fromCallback = yield* settle(
-        runtime.run(() =>
-          Facade.callback(() => {
-            throw thrown
-          })
-        )
-      )
-      expect("error" in fromCallback && fromCallback.error).toBe(thrown)
-      const rejected = new SyntaxError("from an async callback")
-      const fromAsync = yield* settle(runtime.run(() => Facade.callback(() => Promise.reject(rejected))))
-      expect("error" in fromAsync && fromAsync.error).toBe(rejected)
-      yield* Effect.promise(() => runtime.dispose())
-    })
-  )
-
-  it.effect("a defect rejects with the defect itself, not a FiberFailure", () =>
-    Effect.gen(function* () {
-      const { runtime } = makeRuntime()
-      const defect = new RangeError("bug")
-      const settled = yield* settle(runtime.run(() => Effect.die(defect)))
-      expect("error" in settled && settled.error).toBe(defect)
-      yield* Effect.promise(() => runtime.dispose())
-    })
-  )
-
-  it.effect("aborting interrupts the call (its finalizer runs) and rejects with signal.reason", () =>
-    Effect.gen(function* () {
-      const { runtime } = makeRuntime()
-      const started = yield* Deferred.make<void>()
-      let finalized = false
-      const controller = new AbortController()
-      const call = runtime.run(
-        () =>
-          Deferred.succeed(started, undefined).pipe(
-            Effect.zipRight(Effect.never),
-            Effect.onInterrupt(() =>
-              Effect.sync(() => {
-                finalized = true
-              })
-            )
-          ),
-        { signal: controller.signal }
-      )
-      yield* Deferred.await(started)
-      const reason = new Error("user cancelled")
-      controller.abort(reason)
-      const settled = yield* settle(call)
-      expect("error" in settled && settled.error).toBe(reason)
-      expect(finalized).toBe(true)
-      yield* Effect.promise(() => runtime.dispose())
-    })
-  )
-
   it.effect("invalid trailing options reject with BasiqInvalidRequestError before the effect is even built", () =>
     Effect.gen(function* () {
       const { builds, runtime } = makeRuntime()
@@ -121,21 +61,6 @@ describe("makeFacadeRuntime", () => {
       expect(builds()).toBe(0)
       yield* Effect.promise(() => runtime.run(make, { signal: undefined, other: "kept for the method" }))
       expect(made).toBe(1)
-      yield* Effect.promise(() => runtime.dispose())
-    })
-  )
-
-  it.effect("dispose() interrupts calls in flight (they reject saying so); later calls reject too", () =>
-    Effect.gen(function* () {
-      const { runtime } = makeRuntime()
-      const started = yield* Deferred.make<void>()
-      const call = runtime.run(() => Deferred.succeed(started, undefined).pipe(Effect.zipRight(Effect.never)))
-      yield* Deferred.await(started)
-      yield* Effect.promise(() => runtime.dispose())
-      const inFlight = yield* settle(call)
-      expect("error" in inFlight && String(inFlight.error)).toContain("disposed")
-      const later = yield* settle(runtime.run(() => Effect.succeed(1)))
-      expect("error" in later && String(later.error)).toContain("disposed")
       yield* Effect.promise(() => runtime.dispose())
     })
   )
@@ -182,74 +107,6 @@ describe("makeFacadeRuntime: calls on the pool of fibers (after the first)", () 
     })
   )
 
-  it.effect("values, typed failures, callback throws and defects settle as on a fiber of their own", () =>
-    Effect.gen(function* () {
-      const { runtime } = yield* warmRuntime
-      expect(yield* Effect.promise(() => runtime.run(() => Effect.flatMap(Counter, (c) => c.next)))).toBe(2)
-      const error = new BasiqError.BasiqInvalidRequestError({ reason: "r", fields: ["f"] })
-      const failed = yield* settle(runtime.run(() => Effect.fail(error)))
-      expect("error" in failed && failed.error).toBe(error)
-      const thrown = { not: "an Error" }
-      const fromCallback = yield* settle(
-        runtime.run(() =>
-          Facade.callback(() => {
-            throw thrown
-          })
-        )
-      )
-      expect("error" in fromCallback && fromCallback.error).toBe(thrown)
-      const defect = new RangeError("bug")
-      const died = yield* settle(runtime.run(() => Effect.die(defect)))
-      expect("error" in died && died.error).toBe(defect)
-      // The fiber that ran them all is still serving calls.
-      expect(yield* Effect.promise(() => runtime.run(() => Effect.flatMap(Counter, (c) => c.next)))).toBe(3)
-      yield* Effect.promise(() => runtime.dispose())
-    })
-  )
-
-  it.effect("aborting interrupts the call (its finalizer runs), rejects with signal.reason; the pool goes on", () =>
-    Effect.gen(function* () {
-      const { runtime } = yield* warmRuntime
-      const started = yield* Deferred.make<void>()
-      let finalized = false
-      const controller = new AbortController()
-      const call = runtime.run(
-        () =>
-          Deferred.succeed(started, undefined).pipe(
-            Effect.zipRight(Effect.never),
-            Effect.onInterrupt(() =>
-              Effect.sync(() => {
-                finalized = true
-              })
-            )
-          ),
-        { signal: controller.signal }
-      )
-      yield* Deferred.await(started)
-      const reason = new Error("user cancelled")
-      controller.abort(reason)
-      const settled = yield* settle(call)
-      expect("error" in settled && settled.error).toBe(reason)
-      expect(finalized).toBe(true)
-      // Aborted at once, before a parked fiber picked it up: rejected, its effect never completes.
-      const early = new AbortController()
-      let ran = false
-      const aborted = runtime.run(
-        () =>
-          Effect.sync(() => {
-            ran = true
-          }),
-        { signal: early.signal }
-      )
-      early.abort("stop")
-      const earlySettled = yield* settle(aborted)
-      expect("error" in earlySettled && earlySettled.error).toBe("stop")
-      expect(ran).toBe(false)
-      expect(yield* Effect.promise(() => runtime.run(() => Effect.flatMap(Counter, (c) => c.next)))).toBe(2)
-      yield* Effect.promise(() => runtime.dispose())
-    })
-  )
-
   it.effect("more calls at once than fibers kept parked: all settle, twice over", () =>
     Effect.gen(function* () {
       const { runtime } = yield* warmRuntime
@@ -272,29 +129,118 @@ describe("makeFacadeRuntime: calls on the pool of fibers (after the first)", () 
       yield* Effect.promise(() => runtime.dispose())
     })
   )
+})
 
-  it.effect("dispose() interrupts pooled calls in flight (they reject saying so); later calls reject too", () =>
-    Effect.gen(function* () {
-      const { runtime } = yield* warmRuntime
-      const started = yield* Deferred.make<void>()
-      let finalized = false
-      const call = runtime.run(() =>
-        Deferred.succeed(started, undefined).pipe(
-          Effect.zipRight(Effect.never),
-          Effect.onInterrupt(() =>
-            Effect.sync(() => {
-              finalized = true
+/** The two ways a call starts: while the layer is built, or on the pool once it is. */
+const starts: Record<string, Effect.Effect<ReturnType<typeof makeRuntime>>> = {
+  "the first call": Effect.sync(makeRuntime),
+  "a pooled call": warmRuntime
+}
+
+describe("makeFacadeRuntime: aborts and dispose, on the first call and on the pool", () => {
+  for (const [name, start] of Object.entries(starts)) {
+    it.effect(`${name}: a value, a typed failure, a callback's throw and a defect settle as themselves`, () =>
+      Effect.gen(function* () {
+        const { runtime } = yield* start
+        const error = new BasiqError.BasiqInvalidRequestError({ reason: "r", fields: ["f"] })
+        const failed = yield* settle(runtime.run(() => Effect.fail(error)))
+        expect("error" in failed && failed.error).toBe(error)
+        const thrown = { not: "an Error" }
+        const fromCallback = yield* settle(
+          runtime.run(() =>
+            Facade.callback(() => {
+              throw thrown
             })
           )
         )
+        expect("error" in fromCallback && fromCallback.error).toBe(thrown)
+        const rejected = new SyntaxError("from an async callback")
+        const fromAsync = yield* settle(runtime.run(() => Facade.callback(() => Promise.reject(rejected))))
+        expect("error" in fromAsync && fromAsync.error).toBe(rejected)
+        const defect = new RangeError("bug")
+        const died = yield* settle(runtime.run(() => Effect.die(defect)))
+        expect("error" in died && died.error).toBe(defect)
+        // The runtime (on the pool: the fiber that ran them) goes on serving calls.
+        expect(yield* Effect.promise(() => runtime.run(() => Effect.succeed("next")))).toBe("next")
+        yield* Effect.promise(() => runtime.dispose())
+      })
+    )
+
+    it.effect(`${name}: aborting interrupts it (its finalizer runs) and rejects with signal.reason`, () =>
+      Effect.gen(function* () {
+        const { runtime } = yield* start
+        const started = yield* Deferred.make<void>()
+        let finalized = false
+        const controller = new AbortController()
+        const call = runtime.run(
+          () =>
+            Deferred.succeed(started, undefined).pipe(
+              Effect.zipRight(Effect.never),
+              Effect.onInterrupt(() =>
+                Effect.sync(() => {
+                  finalized = true
+                })
+              )
+            ),
+          { signal: controller.signal }
+        )
+        yield* Deferred.await(started)
+        const reason = new Error("user cancelled")
+        controller.abort(reason)
+        const settled = yield* settle(call)
+        expect("error" in settled && settled.error).toBe(reason)
+        expect(finalized).toBe(true)
+        // The runtime goes on serving calls.
+        expect(yield* Effect.promise(() => runtime.run(() => Effect.succeed("next")))).toBe("next")
+        yield* Effect.promise(() => runtime.dispose())
+      })
+    )
+
+    it.effect(`${name}: dispose() interrupts it (it rejects saying so); later calls reject too`, () =>
+      Effect.gen(function* () {
+        const { runtime } = yield* start
+        const started = yield* Deferred.make<void>()
+        let finalized = false
+        const call = runtime.run(() =>
+          Deferred.succeed(started, undefined).pipe(
+            Effect.zipRight(Effect.never),
+            Effect.onInterrupt(() =>
+              Effect.sync(() => {
+                finalized = true
+              })
+            )
+          )
+        )
+        yield* Deferred.await(started)
+        yield* Effect.promise(() => runtime.dispose())
+        const inFlight = yield* settle(call)
+        expect("error" in inFlight && String(inFlight.error)).toContain("disposed")
+        expect(finalized).toBe(true)
+        const later = yield* settle(runtime.run(() => Effect.succeed(1)))
+        expect("error" in later && String(later.error)).toContain("disposed")
+        yield* Effect.promise(() => runtime.dispose())
+      })
+    )
+  }
+
+  it.effect("a pooled call aborted before a parked fiber picks it up: rejected, its effect never completes", () =>
+    Effect.gen(function* () {
+      const { runtime } = yield* warmRuntime
+      const early = new AbortController()
+      let ran = false
+      const aborted = runtime.run(
+        () =>
+          Effect.sync(() => {
+            ran = true
+          }),
+        { signal: early.signal }
       )
-      yield* Deferred.await(started)
+      early.abort("stop")
+      const settled = yield* settle(aborted)
+      expect("error" in settled && settled.error).toBe("stop")
+      expect(ran).toBe(false)
+      expect(yield* Effect.promise(() => runtime.run(() => Effect.flatMap(Counter, (c) => c.next)))).toBe(2)
       yield* Effect.promise(() => runtime.dispose())
-      const inFlight = yield* settle(call)
-      expect("error" in inFlight && String(inFlight.error)).toContain("disposed")
-      expect(finalized).toBe(true)
-      const later = yield* settle(runtime.run(() => Effect.succeed(1)))
-      expect("error" in later && String(later.error)).toContain("disposed")
     })
   )
 })
