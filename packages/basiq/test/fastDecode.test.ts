@@ -4,9 +4,10 @@
  * exactly Schema's.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Arbitrary, Either, Schema } from "effect"
+import { Arbitrary, Schema } from "effect"
 import fc from "fast-check"
-import { BasiqClient, ConnectionSchemas, ConsentSchemas, EventSchemas, JobSchemas, UserSchemas } from "../src/index.js"
+import { bodies, expectSameAsSchema } from "../../core/test/utils/schemaEquivalence.js"
+import { ConnectionSchemas, ConsentSchemas, EventSchemas, JobSchemas, UserSchemas } from "../src/index.js"
 
 const modules = { ConnectionSchemas, JobSchemas, UserSchemas, ConsentSchemas, EventSchemas }
 
@@ -35,26 +36,9 @@ describe("the fast decoding path on the SDK's schemas", () => {
 
   for (const { name, schema, arbitrary } of generated) {
     it(`${name}: the same value or the same issue as Schema's decoder`, () => {
-      const input = fc.oneof(
-        arbitrary,
-        fc
-          .tuple(arbitrary, fc.string(), fc.jsonValue())
-          .map(([valid, key, value]) =>
-            typeof valid === "object" && valid !== null && !Array.isArray(valid) ? { ...valid, [key]: value } : valid
-          ),
-        fc.jsonValue()
-      )
       fc.assert(
-        fc.property(input, (body) => {
-          const ours = BasiqClient.json(schema).decode(body, 200)
-          const theirs = Either.mapLeft(Schema.decodeUnknownEither(schema)(body), (e) => e.issue)
-          expect(ours._tag).toBe(theirs._tag)
-          if (Either.isRight(ours) && Either.isRight(theirs)) {
-            expect(ours.right).toStrictEqual(theirs.right)
-            expect(JSON.stringify(ours.right)).toBe(JSON.stringify(theirs.right))
-          } else if (Either.isLeft(ours) && Either.isLeft(theirs)) {
-            expect(String(ours.left)).toBe(String(theirs.left))
-          }
+        fc.property(fc.oneof(...bodies(arbitrary)), (body) => {
+          expectSameAsSchema(schema, body)
         }),
         { numRuns: 150 }
       )
